@@ -1,0 +1,279 @@
+/**
+ * `pyheap`: the headless command line. Reads traces as streams, drives the core simulation
+ * and prints what trace-format.md and `sys._debugmallocstats()` specify.
+ *
+ * Errors: exit status 2 and one line `error: ...` on stderr, never a stack trace.
+ */
+import { createReadStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { PROFILE_IDS, DEFAULT_PROFILE_ID, getProfile } from '../core/profiles';
+import { parseArenaOffsets } from '../core/raw/arenas';
+import { TraceReader, TraceError, type TraceSink } from '../core/trace/reader';
+import { StreamReplay, createReplayHeap, formatSummary } from '../core/trace/replay';
+import { TraceCompiler, replayCompiled } from '../core/trace/compiled';
+import { formatMallocStats } from '../core/pymalloc/stats';
+
+class UsageError extends Error {}
+
+const MAIN_HELP = `pyheap: an exact simulation of CPython's memory allocators (PyHeap Lab)
+
+Usage:
+  pyheap replay [--python X] [--arena-offsets L] [--internals] [--bench N] [FILE|-]
+  pyheap stats  [--python X] [--arena-offsets L] [FILE|-]
+  pyheap versions
+  pyheap COMMAND --help
+
+Commands:
+  replay    replay an allocation trace and print where every block lands
+  stats     replay a trace and print sys._debugmallocstats() for the end state
+  versions  list the CPython versions the simulation knows
+
+Traces are read from FILE, or from standard input when FILE is '-' or absent.
+`;
+
+const REPLAY_HELP = `Usage: pyheap replay [--python X] [--arena-offsets L] [--internals] [--bench N] [FILE|-]
+
+Replays an allocation trace (a ID SIZE | c ID N SIZE | r ID NEWSIZE | f ID | # comment)
+through the simulated PyObject_Malloc family and prints the placement dump: one line per
+a/c/r ('ID pool ARENA:POOL:BLOCK:SZIDX', 'ID raw -' or 'ID null -'), then the summary.
+
+Options:
+  --python X           CPython version (${PROFILE_IDS.join(', ')}; or a release such as 3.7.2).
+                       Default ${DEFAULT_PROFILE_ID}.
+  --arena-offsets L    comma-separated byte offsets: the k-th arena allocation starts
+                       L[k mod n] bytes past a POOL_SIZE boundary. Default 0.
+  --internals          also print pymalloc's lists (usable_arenas, unused_arena_objects,
+                       nfp2lasta, freepools per arena, usedpools per class).
+  --bench N            parse once, replay N times; print the summary of one replay and a
+                       last line with the median: 'bench ... ops_per_sec=<median>'.
+  -h, --help           this text.
+`;
+
+const STATS_HELP = `Usage: pyheap stats [--python X] [--arena-offsets L] [FILE|-]
+
+Replays a trace and prints the end state the way sys._debugmallocstats() of that version
+prints its pymalloc section: the size-class table, arena counts, bytes in allocated and
+available blocks, unused pools, bytes lost to pool headers, quantization and arena alignment,
+and from 3.10 the radix tree's nodes.
+
+Options:
+  --python X           CPython version (default ${DEFAULT_PROFILE_ID}).
+  --arena-offsets L    as for 'pyheap replay'.
+  -h, --help           this text.
+`;
+
+/** Buffered stdout with back-pressure: lines are joined in batches. */
+class Output {
+  private parts: string[] = [];
+  private size = 0;
+  private pending: Promise<void> | null = null;
+
+  line(s: string): void {
+    this.parts.push(s);
+    this.size += s.length + 1;
+    if (this.size > 1 << 16) this.flushSync();
+  }
+
+  text(s: string): void {
+    this.parts.push(s.endsWith('\n') ? s.slice(0, -1) : s);
+    this.size += s.length;
+    this.flushSync();
+  }
+
+  private flushSync(): void {
+    if (this.parts.length === 0) return;
+    const chunk = this.parts.join('\n') + '\n';
+    this.parts = [];
+    this.size = 0;
+    if (!process.stdout.write(chunk) && this.pending === null) {
+      this.pending = new Promise((resolve) =>
+        process.stdout.once('drain', () => {
+          this.pending = null;
+          resolve();
+        }),
+      );
+    }
+  }
+
+  /** Waits when stdout is full, so memory stays bounded on a slow reader. */
+  async drain(): Promise<void> {
+    if (this.pending !== null) await this.pending;
+  }
+
+  async end(): Promise<void> {
+    this.flushSync();
+    await this.drain();
+  }
+}
+
+async function readTrace(file: string | undefined, sink: TraceSink, out: Output | null): Promise<TraceReader> {
+  const reader = new TraceReader(sink);
+  const stream =
+    file === undefined || file === '-'
+      ? process.stdin
+      : createReadStream(file, { highWaterMark: 1 << 20 });
+  stream.setEncoding('utf8');
+  try {
+    for await (const chunk of stream) {
+      reader.push(chunk as string);
+      if (out !== null) await out.drain();
+    }
+  } catch (e) {
+    if (e instanceof TraceError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') throw new UsageError(`cannot open '${file}': no such file`);
+    if (err.code === 'EISDIR') throw new UsageError(`cannot read '${file}': it is a directory`);
+    if (err.code === 'EACCES') throw new UsageError(`cannot open '${file}': permission denied`);
+    throw new UsageError(`cannot read '${file ?? 'stdin'}': ${err.message}`);
+  }
+  reader.end();
+  return reader;
+}
+
+interface CommonOptions {
+  python: string;
+  arenaOffsets: number[];
+  file: string | undefined;
+}
+
+function commonOptions(values: { python?: string; 'arena-offsets'?: string }, positionals: string[]): CommonOptions {
+  const python = values.python ?? DEFAULT_PROFILE_ID;
+  const profile = getProfile(python);
+  let arenaOffsets = [0];
+  if (values['arena-offsets'] !== undefined) {
+    arenaOffsets = parseArenaOffsets(values['arena-offsets']);
+    for (const o of arenaOffsets) {
+      if (o >= profile.arenaSize) {
+        throw new UsageError(`arena offset ${o} is out of range (0 <= offset < ARENA_SIZE = ${profile.arenaSize} on ${profile.id})`);
+      }
+    }
+  }
+  if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got ${positionals.length}: ${positionals.join(' ')}`);
+  return { python: profile.id, arenaOffsets, file: positionals[0] };
+}
+
+async function cmdReplay(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      python: { type: 'string' },
+      'arena-offsets': { type: 'string' },
+      internals: { type: 'boolean' },
+      bench: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(REPLAY_HELP);
+    return;
+  }
+  const o = commonOptions(values, positionals);
+  const internals = values.internals ?? false;
+  const out = new Output();
+  if (values.bench !== undefined) {
+    if (!/^\d{1,6}$/.test(values.bench) || Number(values.bench) < 1) {
+      throw new UsageError(`--bench wants a repetition count from 1 to 999999, got '${values.bench}'`);
+    }
+    const reps = Number(values.bench);
+    const compiler = new TraceCompiler();
+    await readTrace(o.file, compiler, null);
+    const trace = compiler.trace;
+    const times: number[] = [];
+    let last = createReplayHeap(o);
+    for (let r = -1; r < reps; r++) {
+      const heap = createReplayHeap(o);
+      const handles = new Float64Array(trace.nslots);
+      const t0 = performance.now();
+      replayCompiled(heap, trace, handles);
+      const dt = performance.now() - t0;
+      if (r >= 0) times.push(dt); // repetition -1 warms up the JIT
+      last = heap;
+    }
+    times.sort((a, b) => a - b);
+    const median = times.length % 2 === 1 ? times[(times.length - 1) / 2]! : (times[times.length / 2 - 1]! + times[times.length / 2]!) / 2;
+    out.text(formatSummary(last, internals));
+    const opsPerSec = median > 0 ? Math.round(trace.length / (median / 1000)) : 0;
+    out.line(`bench python=${o.python} ops=${trace.length} reps=${reps} median_ms=${median.toFixed(3)} ops_per_sec=${opsPerSec}`);
+    await out.end();
+    return;
+  }
+  const heap = createReplayHeap(o);
+  const replay = new StreamReplay(heap, (line) => out.line(line));
+  await readTrace(o.file, replay, out);
+  out.text(formatSummary(heap, internals));
+  await out.end();
+}
+
+async function cmdStats(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      python: { type: 'string' },
+      'arena-offsets': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(STATS_HELP);
+    return;
+  }
+  const o = commonOptions(values, positionals);
+  const heap = createReplayHeap(o);
+  await readTrace(o.file, new StreamReplay(heap, () => {}), null);
+  const out = new Output();
+  out.text(formatMallocStats(heap));
+  await out.end();
+}
+
+function cmdVersions(args: string[]): void {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write('Usage: pyheap versions\n\nLists the CPython versions (profiles) the simulation knows.\n');
+    return;
+  }
+  const lines = PROFILE_IDS.map((id) => {
+    const p = getProfile(id);
+    return `${id.padEnd(12)} releases ${p.releases.padEnd(17)} ALIGNMENT ${String(p.alignment).padEnd(3)} classes ${String(p.nbSmallSizeClasses).padEnd(3)} ARENA_SIZE ${String(p.arenaSize / 1024).padStart(4)} KiB  POOL_SIZE ${String(p.poolSize / 1024).padStart(2)} KiB  radix tree ${p.radixTree ? 'yes' : 'no '}  arena release ${p.arenaRelease}`;
+  });
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(MAIN_HELP);
+        return cmd === undefined ? 2 : 0;
+      case 'replay':
+        await cmdReplay(rest);
+        return 0;
+      case 'stats':
+        await cmdStats(rest);
+        return 0;
+      case 'versions':
+        cmdVersions(rest);
+        return 0;
+      default:
+        throw new UsageError(`unknown command '${cmd}' (try 'pyheap --help')`);
+    }
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`error: ${msg.split('\n')[0]}\n`);
+    return 2;
+  }
+}
+
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  // A closed pipe (pyheap replay ... | head) ends quietly.
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,159 @@
+/**
+ * Replaying traces through a simulated heap, and the placement dump of trace-format.md.
+ *
+ *   - `StreamReplay` is a TraceSink: each operation is applied as it is read, and its dump
+ *     line goes to an output callback (used by `pyheap replay`).
+ *   - `formatSummary` prints the summary and, with `internals`, pymalloc's own lists, in the
+ *     exact format of the oracle (tools/pymalloc-oracle), byte for byte.
+ */
+import { PymallocHeap, BLOCK_MUL, NULL_ID, type ArenaSource, type RawAllocator } from '../pymalloc/heap';
+import { getProfile } from '../profiles';
+import { AddressSpace, FIXED_LAYOUT } from '../raw/address-space';
+import { OffsetArenaPlacer } from '../raw/arenas';
+import { GlibcMalloc } from '../raw/glibc-malloc';
+import {
+  OP_CALLOC,
+  OP_FREE,
+  OP_MALLOC,
+  TraceError,
+  idText,
+  type IdKey,
+  TraceReader,
+  type TraceSink,
+} from './reader';
+
+export interface ReplayHeapOptions {
+  python: string;
+  /** The arena offset list; default [0]. */
+  arenaOffsets?: readonly number[];
+}
+
+/** A pymalloc heap wired to the deterministic arena placer and the glibc model, as replays use. */
+export function createReplayHeap(options: ReplayHeapOptions): PymallocHeap {
+  const profile = getProfile(options.python);
+  const space = new AddressSpace(FIXED_LAYOUT);
+  const arenas: ArenaSource = new OffsetArenaPlacer(space, options.arenaOffsets ?? [0], profile.arenaSize);
+  const raw: RawAllocator = new GlibcMalloc(space);
+  return new PymallocHeap(profile, arenas, raw);
+}
+
+/** The dump text of one result: `pool A:P:B:S`, `raw -` or `null -`. */
+export function placementOf(heap: PymallocHeap, h: number): string {
+  if (h === 0) return 'null -';
+  if (h < 0) return 'raw -';
+  const pool = Math.floor(h / BLOCK_MUL);
+  const rel = pool - heap.nsent;
+  const arena = Math.floor(rel / heap.maxPools);
+  return `pool ${heap.poolArenaIndex[pool]}:${rel - arena * heap.maxPools}:${h & (BLOCK_MUL - 1)}:${heap.szidx[pool]}`;
+}
+
+/** Applies each operation as it is read; liveness errors are TraceErrors naming the line. */
+export class StreamReplay implements TraceSink {
+  readonly heap: PymallocHeap;
+  /** Live blocks by name. */
+  readonly live = new Map<IdKey, number>();
+  private readonly emit: (line: string) => void;
+
+  constructor(heap: PymallocHeap, emit: (line: string) => void) {
+    this.heap = heap;
+    this.emit = emit;
+  }
+
+  op(r: TraceReader): void {
+    const heap = this.heap;
+    const id = r.id;
+    let h: number;
+    switch (r.kind) {
+      case OP_MALLOC:
+      case OP_CALLOC:
+        if (this.live.has(id)) throw new TraceError(r.line, `id ${idText(id)} is already live`);
+        h = r.kind === OP_MALLOC ? heap.malloc(r.size) : heap.calloc(r.count, r.size);
+        if (h !== 0) this.live.set(id, h);
+        break;
+      case OP_FREE: {
+        const old = this.live.get(id);
+        if (old === undefined) throw new TraceError(r.line, `free of id ${idText(id)}, which is not live`);
+        heap.free(old);
+        this.live.delete(id);
+        return;
+      }
+      default: {
+        const old = this.live.get(id);
+        h = heap.realloc(old ?? 0, r.size);
+        if (h !== 0) this.live.set(id, h);
+      }
+    }
+    this.emit(`${idText(id)} ${placementOf(heap, h)}`);
+  }
+}
+
+/** The summary of the placement dump (and, with `internals`, pymalloc's lists). */
+export function formatSummary(heap: PymallocHeap, internals: boolean): string {
+  const out: string[] = [];
+  const nclasses = heap.nsent;
+  const clsPools = new Array<number>(nclasses).fill(0);
+  const clsUsed = new Array<number>(nclasses).fill(0);
+  const clsAvail = new Array<number>(nclasses).fill(0);
+  const live: number[] = [];
+  for (let a = 0; a < heap.maxarenas; a++) {
+    if (heap.arenaAddress[a] === 0) continue;
+    live.push(a);
+    out.push(`arena ${a} ${heap.nfreepools[a]} ${heap.ntotalpools[a]}`);
+    const base = heap.poolId(a, 0);
+    const carved = heap.arenaNextCarve[a]!;
+    for (let i = 0; i < carved; i++) {
+      const p = base + i;
+      const ref = heap.ref[p]!;
+      if (ref === 0) continue;
+      const s = heap.szidx[p]!;
+      clsPools[s]!++;
+      clsUsed[s]! += ref;
+      clsAvail[s]! += heap.capacity[s]! - ref;
+    }
+  }
+  for (let c = 0; c < nclasses; c++) {
+    if (clsPools[c]! > 0) out.push(`class ${c} ${heap.blockSizeOfClass(c)} ${clsPools[c]} ${clsUsed[c]} ${clsAvail[c]}`);
+  }
+  const k = heap.counters();
+  out.push(`arenas_live ${k.live}`);
+  out.push(`arenas_allocated_total ${k.allocatedTotal}`);
+  out.push(`arenas_reclaimed ${k.reclaimed}`);
+  out.push(`arenas_highwater ${k.highwater}`);
+  out.push(`allocated_blocks ${heap.allocatedBlocks()}`);
+  if (internals) {
+    out.push(`maxarenas ${heap.maxarenas}`);
+    out.push(['usable_arenas', ...heap.usableArenasList().map((a) => `${a}/${heap.nfreepools[a]}`)].join(' '));
+    out.push(['unused_arena_objects', ...heap.unusedArenaObjectsList().map(String)].join(' '));
+    if (heap.useNfp2lasta) {
+      const parts = ['nfp2lasta'];
+      for (let i = 0; i <= heap.maxPools; i++) {
+        const a = heap.nfp2lasta[i]!;
+        if (a !== NULL_ID) parts.push(`${i}:${a}`);
+      }
+      out.push(parts.join(' '));
+    }
+    for (const a of live) {
+      const fp = heap.freepoolsOf(a).map((p) => String(heap.ordinalOfPool(p)));
+      out.push([`arena_object ${a} next_carve ${heap.arenaNextCarve[a]} freepools`, ...fp].join(' '));
+    }
+    for (let c = 0; c < nclasses; c++) {
+      const pools = heap.usedpoolsList(c);
+      if (pools.length === 0) continue;
+      out.push(
+        [`usedpools ${c}`, ...pools.map((p) => `${heap.poolArenaIndex[p]}:${heap.ordinalOfPool(p)}/${heap.ref[p]}`)].join(' '),
+      );
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Replays a whole trace text and returns the dump (for tests and small traces). */
+export function replayText(text: string, options: ReplayHeapOptions & { internals?: boolean }): string {
+  const heap = createReplayHeap(options);
+  const lines: string[] = [];
+  const replay = new StreamReplay(heap, (l) => lines.push(l));
+  const reader = new TraceReader(replay);
+  reader.push(text);
+  reader.end();
+  return (lines.length > 0 ? lines.join('\n') + '\n' : '') + formatSummary(heap, options.internals ?? false);
+}
