@@ -208,6 +208,18 @@ export class PymallocHeap {
 
   /** PyObject_Calloc(nelem, elsize): NULL when nelem * elsize would exceed PY_SSIZE_T_MAX. */
   calloc(nelem: Size, elsize: Size): number {
+    if (typeof nelem === 'number' && typeof elsize === 'number' && nelem * elsize <= 512) {
+      // Small products are exact in doubles and cannot overflow: no bigint arithmetic.
+      const nbytes = nelem * elsize;
+      if (nbytes >= 1) {
+        const h = this.pymallocAlloc((nbytes - 1) >> this.alignShift);
+        if (h !== 0) return h;
+      }
+      const addr = nbytes === 0 ? this.raw.calloc(1, 1) : this.raw.calloc(nelem, elsize);
+      if (addr === 0) return 0;
+      this.rawAllocatedBlocks++;
+      return -addr;
+    }
     const ne = toBig(nelem);
     const es = toBig(elsize);
     if (es !== 0n && ne > PY_SSIZE_T_MAX / es) return 0;

@@ -167,14 +167,32 @@ export class TraceReader {
   }
 
   private readId(end: number): IdKey {
+    this.skipSpace(end);
+    const t = this.text;
+    const s = this.pos;
+    let i = s;
+    const neg = i < end && t.charCodeAt(i) === C_MINUS;
+    if (neg) i++;
+    // Fast path: up to 15 digits are exact in a double.
+    let v = 0;
+    const d0 = i;
+    for (; i < end; i++) {
+      const c = t.charCodeAt(i);
+      if (c < C_0 || c > C_9) break;
+      v = v * 10 + (c - C_0);
+    }
+    const nd = i - d0;
+    if (nd > 0 && nd <= 15 && (i === end || isSpace(t.charCodeAt(i)))) {
+      this.pos = i;
+      return neg ? -v : v;
+    }
     const tok = this.readToken(end, 'id');
-    let i = tok.charCodeAt(0) === C_MINUS ? 1 : 0;
-    if (i === tok.length) throw new TraceError(this.line, `bad id '${tok}' (expected a signed 64-bit integer)`);
-    for (; i < tok.length; i++) {
-      const c = tok.charCodeAt(i);
+    let j = tok.charCodeAt(0) === C_MINUS ? 1 : 0;
+    if (j === tok.length) throw new TraceError(this.line, `bad id '${tok}' (expected a signed 64-bit integer)`);
+    for (; j < tok.length; j++) {
+      const c = tok.charCodeAt(j);
       if (c < C_0 || c > C_9) throw new TraceError(this.line, `bad id '${tok}' (expected a signed 64-bit integer)`);
     }
-    if (tok.length <= 16) return Number(tok);
     const b = BigInt(tok);
     if (b < I64_MIN || b > I64_MAX) throw new TraceError(this.line, `id ${tok} is out of range (a signed 64-bit integer)`);
     const n = Number(b);
@@ -182,12 +200,26 @@ export class TraceReader {
   }
 
   private readU64(end: number, what: string): number | bigint {
+    this.skipSpace(end);
+    const t = this.text;
+    let i = this.pos;
+    let v = 0;
+    const d0 = i;
+    for (; i < end; i++) {
+      const c = t.charCodeAt(i);
+      if (c < C_0 || c > C_9) break;
+      v = v * 10 + (c - C_0);
+    }
+    const nd = i - d0;
+    if (nd > 0 && nd <= 15 && (i === end || isSpace(t.charCodeAt(i)))) {
+      this.pos = i;
+      return v;
+    }
     const tok = this.readToken(end, what);
-    for (let i = 0; i < tok.length; i++) {
-      const c = tok.charCodeAt(i);
+    for (let j = 0; j < tok.length; j++) {
+      const c = tok.charCodeAt(j);
       if (c < C_0 || c > C_9) throw new TraceError(this.line, `bad ${what} '${tok}' (expected an unsigned 64-bit integer)`);
     }
-    if (tok.length <= 15) return Number(tok);
     const b = BigInt(tok);
     if (b > U64_MAX) throw new TraceError(this.line, `${what} ${tok} is out of range (at most 18446744073709551615)`);
     const n = Number(b);

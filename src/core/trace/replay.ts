@@ -11,13 +11,13 @@ import { getProfile } from '../profiles';
 import { AddressSpace, FIXED_LAYOUT } from '../raw/address-space';
 import { OffsetArenaPlacer } from '../raw/arenas';
 import { GlibcMalloc } from '../raw/glibc-malloc';
+import { LiveTable } from './live-table';
 import {
   OP_CALLOC,
   OP_FREE,
   OP_MALLOC,
   TraceError,
   idText,
-  type IdKey,
   TraceReader,
   type TraceSink,
 } from './reader';
@@ -37,6 +37,35 @@ export function createReplayHeap(options: ReplayHeapOptions): PymallocHeap {
   return new PymallocHeap(profile, arenas, raw);
 }
 
+/** Dump text of results, with the `pool A:P:` text of each pool and the `:S` of each class cached. */
+class PlacementFormatter {
+  private readonly heap: PymallocHeap;
+  private readonly poolText: string[] = [];
+  private readonly blockText: string[] = [];
+  private readonly classText: string[] = [];
+
+  constructor(heap: PymallocHeap) {
+    this.heap = heap;
+    for (let b = 0; b < 1024; b++) this.blockText.push(String(b));
+    for (let c = 0; c < heap.nsent; c++) this.classText.push(`:${c}`);
+  }
+
+  /** `pool A:P:B:S`, `raw -` or `null -`. */
+  format(h: number): string {
+    if (h === 0) return 'null -';
+    if (h < 0) return 'raw -';
+    const heap = this.heap;
+    const pool = Math.floor(h / BLOCK_MUL);
+    const block = h & (BLOCK_MUL - 1);
+    let p = this.poolText[pool];
+    if (p === undefined) {
+      p = `pool ${heap.arenaOfPool(pool)}:${heap.ordinalOfPool(pool)}:`;
+      this.poolText[pool] = p;
+    }
+    return p + (block < 1024 ? this.blockText[block]! : String(block)) + this.classText[heap.szidx[pool]!]!;
+  }
+}
+
 /** The dump text of one result: `pool A:P:B:S`, `raw -` or `null -`. */
 export function placementOf(heap: PymallocHeap, h: number): string {
   if (h === 0) return 'null -';
@@ -51,12 +80,14 @@ export function placementOf(heap: PymallocHeap, h: number): string {
 export class StreamReplay implements TraceSink {
   readonly heap: PymallocHeap;
   /** Live blocks by name. */
-  readonly live = new Map<IdKey, number>();
+  readonly live = new LiveTable();
   private readonly emit: (line: string) => void;
+  private readonly fmt: PlacementFormatter;
 
   constructor(heap: PymallocHeap, emit: (line: string) => void) {
     this.heap = heap;
     this.emit = emit;
+    this.fmt = new PlacementFormatter(heap);
   }
 
   op(r: TraceReader): void {
@@ -66,24 +97,23 @@ export class StreamReplay implements TraceSink {
     switch (r.kind) {
       case OP_MALLOC:
       case OP_CALLOC:
-        if (this.live.has(id)) throw new TraceError(r.line, `id ${idText(id)} is already live`);
+        if (this.live.get(id) !== 0) throw new TraceError(r.line, `id ${idText(id)} is already live`);
         h = r.kind === OP_MALLOC ? heap.malloc(r.size) : heap.calloc(r.count, r.size);
         if (h !== 0) this.live.set(id, h);
         break;
       case OP_FREE: {
         const old = this.live.get(id);
-        if (old === undefined) throw new TraceError(r.line, `free of id ${idText(id)}, which is not live`);
+        if (old === 0) throw new TraceError(r.line, `free of id ${idText(id)}, which is not live`);
         heap.free(old);
         this.live.delete(id);
         return;
       }
       default: {
-        const old = this.live.get(id);
-        h = heap.realloc(old ?? 0, r.size);
+        h = heap.realloc(this.live.get(id), r.size);
         if (h !== 0) this.live.set(id, h);
       }
     }
-    this.emit(`${idText(id)} ${placementOf(heap, h)}`);
+    this.emit(`${id} ${this.fmt.format(h)}`);
   }
 }
 
