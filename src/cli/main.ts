@@ -18,8 +18,8 @@ class UsageError extends Error {}
 const MAIN_HELP = `pyheap: an exact simulation of CPython's memory allocators (PyHeap Lab)
 
 Usage:
-  pyheap replay [--python X] [--arena-offsets L] [--internals] [--bench N] [FILE|-]
-  pyheap stats  [--python X] [--arena-offsets L] [FILE|-]
+  pyheap replay [--python X] [--arena-offsets L | --aslr SEED] [--internals] [--bench N] [FILE|-]
+  pyheap stats  [--python X] [--arena-offsets L | --aslr SEED] [FILE|-]
   pyheap versions
   pyheap COMMAND --help
 
@@ -31,7 +31,7 @@ Commands:
 Traces are read from FILE, or from standard input when FILE is '-' or absent.
 `;
 
-const REPLAY_HELP = `Usage: pyheap replay [--python X] [--arena-offsets L] [--internals] [--bench N] [FILE|-]
+const REPLAY_HELP = `Usage: pyheap replay [--python X] [--arena-offsets L | --aslr SEED] [--memory-limit N] [--internals] [--bench N] [FILE|-]
 
 Replays an allocation trace (a ID SIZE | c ID N SIZE | r ID NEWSIZE | f ID | # comment)
 through the simulated PyObject_Malloc family and prints the placement dump: one line per
@@ -42,6 +42,11 @@ Options:
                        Default ${DEFAULT_PROFILE_ID}.
   --arena-offsets L    comma-separated byte offsets: the k-th arena allocation starts
                        L[k mod n] bytes past a POOL_SIZE boundary. Default 0.
+  --aslr SEED          realistic Linux placement instead: arenas are mmapped top-down below
+                       a randomised mmap base drawn from SEED (4 KiB pages), so on 3.10+
+                       most arenas hold 63 pools, as on a real machine.
+  --memory-limit N     cap mapped memory at N bytes (suffixes K, M, G): allocations that
+                       would exceed it return NULL ('ID null -').
   --internals          also print pymalloc's lists (usable_arenas, unused_arena_objects,
                        nfp2lasta, freepools per arena, usedpools per class).
   --bench N            parse once, replay N times; print the summary of one replay and a
@@ -49,7 +54,7 @@ Options:
   -h, --help           this text.
 `;
 
-const STATS_HELP = `Usage: pyheap stats [--python X] [--arena-offsets L] [FILE|-]
+const STATS_HELP = `Usage: pyheap stats [--python X] [--arena-offsets L | --aslr SEED] [--memory-limit N] [FILE|-]
 
 Replays a trace and prints the end state the way sys._debugmallocstats() of that version
 prints its pymalloc section: the size-class table, arena counts, bytes in allocated and
@@ -59,6 +64,8 @@ and from 3.10 the radix tree's nodes.
 Options:
   --python X           CPython version (default ${DEFAULT_PROFILE_ID}).
   --arena-offsets L    as for 'pyheap replay'.
+  --aslr SEED          as for 'pyheap replay'.
+  --memory-limit N     as for 'pyheap replay'.
   -h, --help           this text.
 `;
 
@@ -133,10 +140,34 @@ async function readTrace(file: string | undefined, sink: TraceSink, out: Output 
 interface CommonOptions {
   python: string;
   arenaOffsets: number[];
+  aslrSeed?: number;
+  memoryLimit?: number;
   file: string | undefined;
 }
 
-function commonOptions(values: { python?: string; 'arena-offsets'?: string }, positionals: string[]): CommonOptions {
+const COMMON_OPTIONS = {
+  python: { type: 'string' },
+  'arena-offsets': { type: 'string' },
+  aslr: { type: 'string' },
+  'memory-limit': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Parses a byte count with an optional K, M, G or T suffix (powers of 1024). */
+export function parseBytes(text: string, what: string): number {
+  const m = /^(\d{1,16})([KMGT]i?B?)?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`${what}: '${text}' is not a byte count (e.g. 512M, 4G)`);
+  const unit = (m[2] ?? '').charAt(0).toUpperCase();
+  const mul = unit === '' ? 1 : 1024 ** ('KMGT'.indexOf(unit) + 1);
+  const n = Number(m[1]) * mul;
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${what}: '${text}' is too large`);
+  return n;
+}
+
+function commonOptions(
+  values: { python?: string; 'arena-offsets'?: string; aslr?: string; 'memory-limit'?: string },
+  positionals: string[],
+): CommonOptions {
   const python = values.python ?? DEFAULT_PROFILE_ID;
   const profile = getProfile(python);
   let arenaOffsets = [0];
@@ -149,20 +180,21 @@ function commonOptions(values: { python?: string; 'arena-offsets'?: string }, po
     }
   }
   if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got ${positionals.length}: ${positionals.join(' ')}`);
-  return { python: profile.id, arenaOffsets, file: positionals[0] };
+  const o: CommonOptions = { python: profile.id, arenaOffsets, file: positionals[0] };
+  if (values.aslr !== undefined) {
+    if (values['arena-offsets'] !== undefined) throw new UsageError('--aslr and --arena-offsets exclude each other (pick one arena placement)');
+    if (!/^\d{1,9}$/.test(values.aslr)) throw new UsageError(`--aslr wants a seed from 0 to 999999999, got '${values.aslr}'`);
+    o.aslrSeed = Number(values.aslr);
+  }
+  if (values['memory-limit'] !== undefined) o.memoryLimit = parseBytes(values['memory-limit'], '--memory-limit');
+  return o;
 }
 
 async function cmdReplay(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: {
-      python: { type: 'string' },
-      'arena-offsets': { type: 'string' },
-      internals: { type: 'boolean' },
-      bench: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: { ...COMMON_OPTIONS, internals: { type: 'boolean' }, bench: { type: 'string' } },
   });
   if (values.help) {
     process.stdout.write(REPLAY_HELP);
@@ -209,11 +241,7 @@ async function cmdStats(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: {
-      python: { type: 'string' },
-      'arena-offsets': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: COMMON_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(STATS_HELP);

@@ -88,6 +88,17 @@ describe('pyheap replay', () => {
     expect(run(['frob']).stderr).toBe("error: unknown command 'frob' (try 'pyheap --help')\n");
   });
 
+  it('places arenas like Linux with --aslr, and caps memory with --memory-limit', () => {
+    const seeds = [0, 1, 2, 3].map((seed) => run(['replay', '--python', '3.11', '--aslr', String(seed)], 'a 1 16\n').stdout.split('\n')[1]);
+    expect(new Set(seeds)).toEqual(new Set(['arena 0 62 63', 'arena 0 63 64']));
+    expect(run(['replay', '--aslr', '1', '--arena-offsets', '0'], '').stderr).toBe(
+      'error: --aslr and --arena-offsets exclude each other (pick one arena placement)\n',
+    );
+    expect(run(['replay', '--python', '3.9', '--memory-limit', '256K'], 'a 1 16\n').stdout.split('\n')[0]).toBe('1 raw -');
+    expect(run(['replay', '--python', '3.9', '--memory-limit', '4K'], 'a 1 16\n').stdout.split('\n')[0]).toBe('1 null -');
+    expect(run(['replay', '--memory-limit', 'lots'], '').stderr).toBe("error: --memory-limit: 'lots' is not a byte count (e.g. 512M, 4G)\n");
+  });
+
   it('handles CRLF line ends, tabs, comments and a last line without newline', () => {
     const f = file('crlf.trace', '# hi\r\na\t1\t16\r\n\r\n  r 1 600\r\nc 2 2 8');
     expect(run(['replay', f]).stdout.split('\n').slice(0, 3)).toEqual(['1 pool 0:0:0:0', '1 raw -', '2 pool 0:0:0:0']);

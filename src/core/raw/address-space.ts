@@ -79,6 +79,11 @@ export class AddressSpace {
   private readonly kinds: MappingKind[] = [];
   /** Bytes mapped by mmap (not counting brk). */
   mappedBytes = 0;
+  /**
+   * RLIMIT_AS: mmap, mapFixed and sbrk fail when mapped bytes plus the brk heap would exceed
+   * it. Infinity by default.
+   */
+  limit = Infinity;
 
   constructor(options: AddressSpaceOptions = FIXED_LAYOUT) {
     if (options.mmapBase % PAGE_SIZE !== 0 || options.brkStart % PAGE_SIZE !== 0) {
@@ -92,7 +97,7 @@ export class AddressSpace {
   /** mmap(NULL, length) top-down below mmapBase; returns the start, or 0 (MAP_FAILED). */
   mmap(length: number, kind: MappingKind): number {
     const len = pageAlignUp(length);
-    if (!(len > 0) || len > USER_SPACE_END) return 0;
+    if (!(len > 0) || len > USER_SPACE_END || !this.fits(len)) return 0;
     // Walk gaps from the top: between mapping i and i+1, and above the last below mmapBase.
     let hi = this.mmapBase;
     for (let i = this.upperBound(this.mmapBase) - 1; i >= -1; i--) {
@@ -112,7 +117,7 @@ export class AddressSpace {
   mapFixed(start: number, length: number, kind: MappingKind): boolean {
     const len = pageAlignUp(length);
     if (start % PAGE_SIZE !== 0 || start < USER_SPACE_START || start + len > USER_SPACE_END) return false;
-    if (this.overlaps(start, len)) return false;
+    if (this.overlaps(start, len) || !this.fits(len)) return false;
     this.insert(start, len, kind);
     if (kind !== 'brk-heap') this.mappedBytes += len;
     return true;
@@ -137,6 +142,7 @@ export class AddressSpace {
     const next = old + increment;
     if (next < this.brkStart) return -1;
     if (increment > 0) {
+      if (!this.fits(pageAlignUp(next) - pageAlignUp(old))) return -1;
       const lo = pageAlignUp(old);
       const hi = pageAlignUp(next);
       if (hi > lo && this.overlaps(lo, hi - lo)) return -1;
@@ -160,6 +166,11 @@ export class AddressSpace {
 
   get mappingCount(): number {
     return this.starts.length;
+  }
+
+  /** Whether `extra` more bytes stay within `limit`. */
+  private fits(extra: number): boolean {
+    return this.mappedBytes + (this.brk - this.brkStart) + extra <= this.limit;
   }
 
   private overlaps(start: number, len: number): boolean {

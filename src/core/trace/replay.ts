@@ -8,8 +8,8 @@
  */
 import { PymallocHeap, BLOCK_MUL, NULL_ID, type ArenaSource, type RawAllocator } from '../pymalloc/heap';
 import { getProfile } from '../profiles';
-import { AddressSpace, FIXED_LAYOUT } from '../raw/address-space';
-import { OffsetArenaPlacer } from '../raw/arenas';
+import { AddressSpace, FIXED_LAYOUT, randomizedLayout } from '../raw/address-space';
+import { MmapArenaPlacer, OffsetArenaPlacer } from '../raw/arenas';
 import { GlibcMalloc } from '../raw/glibc-malloc';
 import { LiveTable } from './live-table';
 import {
@@ -24,15 +24,30 @@ import {
 
 export interface ReplayHeapOptions {
   python: string;
-  /** The arena offset list; default [0]. */
+  /**
+   * Deterministic placement: the arena offset list of trace-format.md (default [0]). Ignored
+   * when `aslrSeed` is given.
+   */
   arenaOffsets?: readonly number[];
+  /**
+   * Realistic Linux placement: arenas are mmapped top-down below a randomised mmap base drawn
+   * from this seed (4 KiB granularity), sharing the address space with the C library's own
+   * mmapped chunks, so on 3.10+ most arenas get 63 pools, as on real machines.
+   */
+  aslrSeed?: number;
+  /** RLIMIT_AS-like cap on mapped bytes; allocations beyond it return NULL. */
+  memoryLimit?: number;
 }
 
-/** A pymalloc heap wired to the deterministic arena placer and the glibc model, as replays use. */
+/** A pymalloc heap wired to an arena placement and the glibc model, as replays use. */
 export function createReplayHeap(options: ReplayHeapOptions): PymallocHeap {
   const profile = getProfile(options.python);
-  const space = new AddressSpace(FIXED_LAYOUT);
-  const arenas: ArenaSource = new OffsetArenaPlacer(space, options.arenaOffsets ?? [0], profile.arenaSize);
+  const realistic = options.aslrSeed !== undefined;
+  const space = new AddressSpace(realistic ? randomizedLayout(options.aslrSeed!) : FIXED_LAYOUT);
+  if (options.memoryLimit !== undefined) space.limit = options.memoryLimit;
+  const arenas: ArenaSource = realistic
+    ? new MmapArenaPlacer(space)
+    : new OffsetArenaPlacer(space, options.arenaOffsets ?? [0], profile.arenaSize);
   const raw: RawAllocator = new GlibcMalloc(space);
   return new PymallocHeap(profile, arenas, raw);
 }
