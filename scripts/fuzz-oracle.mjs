@@ -40,7 +40,7 @@
 // message), 1 at least one mismatch, 2 usage error.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, readFileSync, openSync, closeSync, rmSync, accessSync, constants as fsc } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, readFileSync, openSync, closeSync, rmSync, accessSync, copyFileSync, statSync, constants as fsc } from 'node:fs';
 import { dirname, resolve, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
@@ -64,8 +64,9 @@ const USAGE = `usage: node scripts/fuzz-oracle.mjs --oracle-dir DIR --seeds A-B[
   --shrink-tests N     at most N replays per shrink (default 4000)
   --shrink-seconds S   at most S seconds per shrink (default 900)
   --no-check           do not pass --check to the oracle
-  --cli FILE           the simulator CLI (default bin/pyheap.js of this repository)
-  --build              build the CLI first (node scripts/build-cli.mjs)
+  --cli FILE           the simulator CLI to run (default: a private copy of out/cli/pyheap.mjs
+                       taken at start, so a rebuild during the run changes nothing)
+  --build              bundle src/cli/main.ts afresh into the private work dir (not into out/)
   --gen-only DIR       only write the generated traces into DIR
   --replay FILE        compare one given trace file instead of generating (no shrink unless --shrink)
   --shrink             with --replay: shrink a mismatch
@@ -79,7 +80,7 @@ function parseArgs(argv) {
   const o = {
     oracleDir: null, seeds: '1-10', ops: 20000, versions: ALL_VERSIONS.join(','), offsets: DEFAULT_OFFSETS.join(';'),
     style: null, safeIds: false, failDir: '/tmp/fuzz-fail', maxShrinks: 3, maxSaves: 30, shrinkTests: 4000,
-    shrinkSeconds: 900, check: true, cli: join(ROOT, 'bin/pyheap.js'), build: false, genOnly: null, replay: null,
+    shrinkSeconds: 900, check: true, cli: null, build: false, genOnly: null, replay: null,
     shrink: false, quiet: false,
   };
   const val = (i) => {
@@ -137,6 +138,14 @@ function parseSeeds(s) {
     for (let x = a; x <= b; x++) out.push(x);
   }
   return out;
+}
+
+function gitHead() {
+  const h = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  const st = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' });
+  if (h.status !== 0) return 'unknown';
+  const dirty = st.stdout.trim().split('\n').filter(Boolean).length;
+  return `${h.stdout.trim()}${dirty > 0 ? ` + ${dirty} uncommitted file(s) in src/` : ''}`;
 }
 
 function usage(msg) {
@@ -526,11 +535,12 @@ class Gen {
     const r = this.rng;
     const end = this.n + budget;
     while (this.n < end) {
-      const B = r.pick([16, 32, 48, 64, 128, 256, 496, 512, 16 * r.int(1, 32)]);
+      const room = Math.max(2000, Math.floor((end - this.n) * 0.6));
+      let B = r.pick([16, 32, 48, 64, 128, 256, 496, 512, 16 * r.int(1, 32)]);
+      if (63 * cap4(B) > room) B = r.pick([256, 384, 448, 496, 512]);
       const size = Math.max(1, B - r.int(0, 15));
       const c4 = cap4(B), c16 = cap16(B);
       const cands = [64 * c4, 2 * 64 * c4, 63 * c4, 64 * c4 + 63 * c4, 3 * 64 * c4, 64 * c16, 63 * c16, 2 * 63 * c16, 64 * c16 + 63 * c16];
-      const room = Math.max(64 * c4, Math.floor((end - this.n) * 0.7));
       const fitting = cands.filter((x) => x <= room);
       const F = Math.max(1, (fitting.length > 0 ? r.pick(fitting) : 64 * c4) + r.pick([-1, 0, 0, 0, 1]));
       const fill = [];
@@ -540,7 +550,8 @@ class Gen {
       }
       const loops = r.int(50, 2000);
       const freeAllMode = r.chance(0.2);
-      for (let l = 0; l < loops && this.n < end + 1000; l++) {
+      const loopEnd = Math.max(end, this.n + 2000);
+      for (let l = 0; l < loops && this.n < loopEnd; l++) {
         const x = r.float();
         if (freeAllMode && x < 0.1) {
           // everything wholly free, then one block again
@@ -548,7 +559,7 @@ class Gen {
           for (const id of ord) this.freeIfLive(id);
           fill.length = 0;
           const m = r.pick([1, 2, F]);
-          for (let i = 0; i < m && this.n < end + 5000; i++) fill.push(this.a(size));
+          for (let i = 0; i < m && this.n < loopEnd + 5000; i++) fill.push(this.a(size));
         } else if (x < 0.55) {
           const m = r.pick([1, 1, 1, 2, 3, 5]);
           const tmp = [];
@@ -755,10 +766,10 @@ function shrink(opts, version, offsets, ops, workFile, log) {
         start += chunk;
       }
     }
+    log(`  shrink: ${cur.length} ops after deleting chunks of ${chunk} (${tests} replays)`);
     if (!budgetLeft()) break;
     if (chunk === 1 && !removed) break;
     if (chunk > 1) chunk = Math.max(1, chunk >> 1);
-    log(`  shrink: ${cur.length} ops after chunk ${chunk * 2 > 1 ? chunk * 2 : 1} (${tests} replays)`);
   }
   // 4. Rename ids to 1, 2, 3, ... in order of appearance, and simplify sizes, if it still mismatches.
   if (budgetLeft()) {
@@ -776,7 +787,7 @@ function shrink(opts, version, offsets, ops, workFile, log) {
 // Main
 // =============================================================================================
 
-function main() {
+async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const log = (s) => { if (!opts.quiet) process.stderr.write(s + '\n'); };
 
@@ -791,14 +802,41 @@ function main() {
     return 0;
   }
 
-  if (opts.build) {
-    const b = spawnSync(process.execPath, [join(ROOT, 'scripts/build-cli.mjs')], { stdio: 'inherit' });
-    if (b.status !== 0) { process.stderr.write('fuzz-oracle: the CLI build failed\n'); return 2; }
+  const work = join(tmpdir(), `fuzz-oracle-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  let simDesc;
+  if (opts.cli === null) {
+    const snap = join(work, 'pyheap.mjs');
+    if (opts.build) {
+      let err = null;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          const { build } = await import('rolldown');
+          await build({ input: join(ROOT, 'src/cli/main.ts'), platform: 'node', logLevel: 'silent', output: { file: snap, format: 'esm' } });
+          err = null;
+          break;
+        } catch (e) {
+          err = e;
+          process.stderr.write(`fuzz-oracle: build failed (${String(e.message ?? e).split('\n')[0]}); retrying in 60 s\n`);
+          await new Promise((r) => setTimeout(r, 60000));
+        }
+      }
+      if (err) { process.stderr.write('fuzz-oracle: the CLI build failed\n'); return 2; }
+      simDesc = `fresh bundle of src (git ${gitHead()})`;
+    } else {
+      const bundle = join(ROOT, 'out/cli/pyheap.mjs');
+      if (!existsSync(bundle)) {
+        process.stderr.write('fuzz-oracle: the CLI is not built (node scripts/build-cli.mjs, or pass --build)\n');
+        return 2;
+      }
+      copyFileSync(bundle, snap);
+      simDesc = `copy of out/cli/pyheap.mjs built ${statSync(bundle).mtime.toISOString()} (git ${gitHead()})`;
+    }
+    opts.cli = snap;
+  } else {
+    simDesc = opts.cli;
   }
-  if (!existsSync(join(ROOT, 'out/cli/pyheap.mjs')) && opts.cli === join(ROOT, 'bin/pyheap.js')) {
-    process.stderr.write('fuzz-oracle: the CLI is not built (node scripts/build-cli.mjs, or pass --build)\n');
-    return 2;
-  }
+  process.stdout.write(`simulator: ${simDesc}\n`);
   const versions = [];
   for (const v of opts.versionList) {
     const bin = join(opts.oracleDir, `replay-${v}`);
@@ -814,8 +852,6 @@ function main() {
     return 0;
   }
 
-  const work = join(tmpdir(), `fuzz-oracle-${process.pid}`);
-  mkdirSync(work, { recursive: true });
   const traceFile = join(work, 'cur.trace');
   const shrinkFile = join(work, 'shrink.trace');
   const stats = new Map(); // "v|off" -> {traces, ops, mismatches}
@@ -856,8 +892,10 @@ function main() {
         writeFileSync(join(dir, 'oracle.out'), res.o.out);
         writeFileSync(join(dir, 'sim.out'), res.s.out);
         const cmd = (f) => [`${join(opts.oracleDir, `replay-${v}`)} --internals${opts.check ? ' --check' : ''} --arena-offsets ${off} < ${f}`,
-          `node ${opts.cli} replay --python ${v} --internals --arena-offsets ${off} ${f}`];
-        let info = `${tag}\n${summary}\noracle exit ${res.o.code}, sim exit ${res.s.code}\noracle stderr: ${res.o.err}\nsim stderr: ${res.s.err}\nreproduce:\n  ${cmd(join(dir, 'trace')).join('\n  ')}\n`;
+          `node ${join(ROOT, 'bin/pyheap.js')} replay --python ${v} --internals --arena-offsets ${off} ${f}`,
+          `(the exact simulator bundle used: node ${join(dir, 'pyheap.mjs')} replay ...)`];
+        if (!existsSync(join(dir, 'pyheap.mjs'))) copyFileSync(opts.cli, join(dir, 'pyheap.mjs'));
+        let info = `${tag}\nsimulator: ${simDesc}\n${summary}\noracle exit ${res.o.code}, sim exit ${res.s.code}\noracle stderr: ${res.o.err}\nsim stderr: ${res.s.err}\nreproduce:\n  ${cmd(join(dir, 'trace')).join('\n  ')}\n`;
         if ((opts.replay && !opts.shrink) || shrinks >= opts.maxShrinks) {
           writeFileSync(join(dir, 'info.txt'), info);
           continue;
@@ -894,4 +932,4 @@ function main() {
   return totalBad > 0 ? 1 : 0;
 }
 
-process.exitCode = main();
+process.exitCode = await main();

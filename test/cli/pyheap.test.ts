@@ -99,6 +99,16 @@ describe('pyheap replay', () => {
     expect(run(['replay', '--memory-limit', 'lots'], '').stderr).toBe("error: --memory-limit: 'lots' is not a byte count (e.g. 512M, 4G)\n");
   });
 
+  it('keeps 64-bit ids beyond 2^53 distinct and prints them exactly (found by fuzzing)', () => {
+    const r = run(['replay', '--python', '3.9'], 'c 9007199254740995 16 32\na 9007199254740996 16\nf 9007199254740995\na -9223372036854775808 600\na 0016 16\n');
+    expect(r.stdout.split('\n').slice(0, 4)).toEqual([
+      '9007199254740995 pool 0:0:0:31',
+      '9007199254740996 pool 0:1:0:0',
+      '-9223372036854775808 raw -',
+      '16 pool 0:1:1:0',
+    ]);
+  });
+
   it('handles CRLF line ends, tabs, comments and a last line without newline', () => {
     const f = file('crlf.trace', '# hi\r\na\t1\t16\r\n\r\n  r 1 600\r\nc 2 2 8');
     expect(run(['replay', f]).stdout.split('\n').slice(0, 3)).toEqual(['1 pool 0:0:0:0', '1 raw -', '2 pool 0:0:0:0']);
