@@ -1,0 +1,674 @@
+/**
+ * The object space: Python objects living on the simulated heap, byte for byte.
+ *
+ * Every object that CPython allocates on the heap occupies a real block here, requested through
+ * the PEP 445 domain CPython uses for it (OBJ: PyObject_Malloc for objects and dict keys; MEM:
+ * PyMem_Malloc for list item arrays and large set tables; RAW for what bypasses both), with the
+ * request size of the chosen version (GC header and pre-header included). Static objects (None,
+ * True, False, the small ints -5..256, the empty tuple and string, Ellipsis, ...) are not on
+ * the heap and are shown as static.
+ *
+ * Organisation: object classes (one JavaScript object per Python object, which is fine: Python
+ * objects are few next to blocks and pools), the ObjectSpace with constructors per type,
+ * reference counting with deallocation cascades and free lists, and `sizeOf` (the value of
+ * `sys.getsizeof`).
+ *
+ * Approximation: the simulated interpreter starts with an empty heap; the objects CPython
+ * creates at start-up (on <= 3.10 the small ints too) are not modelled.
+ */
+import type { PymallocHeap } from '../pymalloc/heap';
+import {
+  DICT_MINSIZE,
+  dictKeysSize,
+  dictSizeFor,
+  intDigits,
+  listResizeAllocation,
+  objectRules,
+  usableFraction,
+  type ObjectRules,
+} from './rules';
+
+export type Domain = 'OBJ' | 'MEM' | 'RAW';
+
+/** One thing that happened to memory or objects, in order. */
+export type HeapEvent =
+  | { kind: 'alloc'; domain: Domain; size: number; handle: number; address: number; what: string }
+  | { kind: 'realloc'; domain: Domain; size: number; oldAddress: number; handle: number; address: number; what: string }
+  | { kind: 'free'; domain: Domain; address: number; what: string }
+  | { kind: 'create'; type: string; address: number; static: boolean; freelist: boolean }
+  | { kind: 'destroy'; type: string; address: number; freelist: boolean };
+
+export type TypeName =
+  | 'NoneType'
+  | 'bool'
+  | 'int'
+  | 'float'
+  | 'complex'
+  | 'str'
+  | 'bytes'
+  | 'bytearray'
+  | 'tuple'
+  | 'list'
+  | 'dict'
+  | 'set'
+  | 'frozenset'
+  | 'object'
+  | 'range'
+  | 'ellipsis'
+  | 'NotImplementedType';
+
+/** Types whose objects carry a GC header. */
+const GC_TYPES = new Set<TypeName>(['tuple', 'list', 'dict', 'set', 'frozenset']);
+
+export class PyObj {
+  readonly type: TypeName;
+  /** Address of the PyObject (after the GC header and pre-header). 0 until placed. */
+  address = 0;
+  /** The heap block holding the object (0 for static objects). */
+  handle = 0;
+  refcnt = 1;
+  /** Statically allocated (not on the heap); immortal from 3.12. */
+  isStatic = false;
+  gcTracked = false;
+  constructor(type: TypeName) {
+    this.type = type;
+  }
+}
+
+export class IntObj extends PyObj {
+  readonly value: bigint;
+  constructor(value: bigint, type: 'int' | 'bool' = 'int') {
+    super(type);
+    this.value = value;
+  }
+}
+export class FloatObj extends PyObj {
+  readonly value: number;
+  constructor(value: number) {
+    super('float');
+    this.value = value;
+  }
+}
+export class ComplexObj extends PyObj {
+  readonly real: number;
+  readonly imag: number;
+  constructor(real: number, imag: number) {
+    super('complex');
+    this.real = real;
+    this.imag = imag;
+  }
+}
+export class StrObj extends PyObj {
+  readonly value: string;
+  /** Code points. */
+  readonly length: number;
+  /** 1, 2 or 4 bytes per character; ascii when every code point < 128. */
+  readonly kind: 1 | 2 | 4;
+  readonly ascii: boolean;
+  /** Length of a cached UTF-8 copy (+1 for its NUL), 0 when none. */
+  utf8Cached = 0;
+  constructor(value: string) {
+    super('str');
+    this.value = value;
+    let max = 0;
+    let n = 0;
+    for (const ch of value) {
+      const c = ch.codePointAt(0)!;
+      if (c > max) max = c;
+      n++;
+    }
+    this.length = n;
+    this.ascii = max < 128;
+    this.kind = max < 256 ? 1 : max < 65536 ? 2 : 4;
+  }
+}
+export class BytesObj extends PyObj {
+  readonly value: Uint8Array;
+  constructor(value: Uint8Array) {
+    super('bytes');
+    this.value = value;
+  }
+}
+export class ByteArrayObj extends PyObj {
+  value: Uint8Array;
+  /** ob_alloc: bytes allocated for the buffer (0 when none). */
+  alloc = 0;
+  bufHandle = 0;
+  constructor(value: Uint8Array) {
+    super('bytearray');
+    this.value = value;
+  }
+}
+export class TupleObj extends PyObj {
+  readonly items: PyObj[];
+  constructor(items: PyObj[]) {
+    super('tuple');
+    this.items = items;
+  }
+}
+export class ListObj extends PyObj {
+  items: PyObj[] = [];
+  /** allocated: slots in the item array. */
+  allocated = 0;
+  /** The item array's block (MEM domain), 0 when ob_item is NULL. */
+  itemsHandle = 0;
+  constructor() {
+    super('list');
+  }
+}
+export class DictObj extends PyObj {
+  readonly keys: PyObj[] = [];
+  readonly values: PyObj[] = [];
+  /** Table size (dk_size); 0 while the dict uses the shared empty keys. */
+  tableSize = 0;
+  /** Entries used in the table (dk_nentries, including deleted ones). */
+  nentries = 0;
+  /** Whether the keys object has 16-byte all-str entries (3.11+). */
+  unicodeKeys = true;
+  keysHandle = 0;
+  constructor() {
+    super('dict');
+  }
+}
+export class SetObj extends PyObj {
+  readonly items: PyObj[] = [];
+  /** Table slots (mask + 1); 8 means the inline small table. */
+  tableSize = 8;
+  /** fill: active + dummy entries. */
+  fill = 0;
+  tableHandle = 0;
+  constructor(type: 'set' | 'frozenset') {
+    super(type);
+  }
+}
+export class RangeObj extends PyObj {
+  readonly start: bigint;
+  readonly stop: bigint;
+  readonly step: bigint;
+  constructor(start: bigint, stop: bigint, step: bigint) {
+    super('range');
+    this.start = start;
+    this.stop = stop;
+    this.step = step;
+  }
+}
+
+export interface ObjectSpaceOptions {
+  /** PYTHONMALLOC: 'pymalloc' (default) or 'malloc' (every domain goes to the C library). */
+  pythonMalloc?: 'pymalloc' | 'malloc';
+}
+
+export class ObjectSpace {
+  readonly heap: PymallocHeap;
+  readonly rules: ObjectRules;
+  readonly events: HeapEvent[] = [];
+  readonly pythonMalloc: 'pymalloc' | 'malloc';
+
+  readonly None: PyObj;
+  readonly True: IntObj;
+  readonly False: IntObj;
+  readonly Ellipsis: PyObj;
+  readonly NotImplemented: PyObj;
+  readonly emptyTuple: TupleObj;
+  readonly emptyStr: StrObj;
+  private readonly smallInts = new Map<number, IntObj>();
+  /** Latin-1 one-character strings are shared singletons. */
+  private readonly latin1 = new Map<number, StrObj>();
+
+  // Free lists (objects kept for reuse, with their blocks).
+  readonly floatFree: FloatObj[] = [];
+  readonly intFree: IntObj[] = [];
+  /** tupleFree[n]: tuples of length n kept for reuse. */
+  readonly tupleFree: TupleObj[][] = [];
+  readonly listFree: ListObj[] = [];
+  readonly dictFree: DictObj[] = [];
+  /** Keys objects of 8 slots kept for reuse: their block handles. */
+  readonly keysFree: number[] = [];
+
+  /** Addresses for static objects (libpython's data segment). */
+  private nextStatic = 0x7fff_f7f0_0000;
+
+  constructor(heap: PymallocHeap, options: ObjectSpaceOptions = {}) {
+    this.heap = heap;
+    this.rules = objectRules(heap.profile);
+    this.pythonMalloc = options.pythonMalloc ?? 'pymalloc';
+    this.None = this.makeStatic(new PyObj('NoneType'), 16);
+    this.True = this.makeStatic(new IntObj(1n, 'bool'), 32);
+    this.False = this.makeStatic(new IntObj(0n, 'bool'), 32);
+    this.Ellipsis = this.makeStatic(new PyObj('ellipsis'), 16);
+    this.NotImplemented = this.makeStatic(new PyObj('NotImplementedType'), 16);
+    this.emptyTuple = this.makeStatic(new TupleObj([]), 48);
+    this.emptyStr = this.makeStatic(new StrObj(''), 64);
+    for (let i = 0; i <= this.rules.tupleFreeMaxLen; i++) this.tupleFree.push([]);
+  }
+
+  private makeStatic<T extends PyObj>(o: T, bytes: number): T {
+    o.isStatic = true;
+    o.address = this.nextStatic + (GC_TYPES.has(o.type) ? this.rules.gcHead : 0);
+    o.refcnt = this.rules.immortalRefcnt ?? (this.rules.minor === 11 ? 999_999_999 : 1);
+    this.nextStatic += Math.ceil(bytes / 16) * 16 + 64;
+    return o;
+  }
+
+  // =========================================================================================
+  // Memory domains
+  // =========================================================================================
+
+  /** PyObject_Malloc / PyMem_Malloc / PyMem_RawMalloc; throws MemoryError when NULL. */
+  allocate(domain: Domain, size: number, what: string): number {
+    const h = this.domainMalloc(domain, size);
+    if (h === 0) throw new SimMemoryError(`cannot allocate ${size} bytes for ${what}`);
+    this.events.push({ kind: 'alloc', domain, size, handle: h, address: this.heap.addressOf(h), what });
+    return h;
+  }
+
+  private domainMalloc(domain: Domain, size: number): number {
+    if (domain === 'RAW' || this.pythonMalloc === 'malloc') {
+      const a = this.heap.raw.malloc(size === 0 ? 1 : size);
+      return a === 0 ? 0 : -a;
+    }
+    return this.heap.malloc(size);
+  }
+
+  reallocate(domain: Domain, h: number, size: number, what: string): number {
+    const old = this.heap.addressOf(h);
+    let nh: number;
+    if (domain === 'RAW' || this.pythonMalloc === 'malloc') {
+      const a = h === 0 ? this.heap.raw.malloc(size || 1) : this.heap.raw.realloc(-h, size || 1);
+      nh = a === 0 ? 0 : -a;
+    } else {
+      nh = this.heap.realloc(h, size);
+    }
+    if (nh === 0) throw new SimMemoryError(`cannot reallocate ${size} bytes for ${what}`);
+    this.events.push({ kind: 'realloc', domain, size, oldAddress: old, handle: nh, address: this.heap.addressOf(nh), what });
+    return nh;
+  }
+
+  release(domain: Domain, h: number, what: string): void {
+    if (h === 0) return;
+    this.events.push({ kind: 'free', domain, address: this.heap.addressOf(h), what });
+    if (domain === 'RAW' || this.pythonMalloc === 'malloc') this.heap.raw.free(-h);
+    else this.heap.free(h);
+  }
+
+  // =========================================================================================
+  // Object placement
+  // =========================================================================================
+
+  /** Bytes before the PyObject of a fresh object of this type (GC header, pre-header). */
+  private preBytes(o: PyObj): number {
+    return GC_TYPES.has(o.type) ? this.rules.gcHead : 0;
+  }
+
+  /** Allocates the object's block (OBJ domain) of `basic` bytes plus its headers. */
+  private place<T extends PyObj>(o: T, basic: number): T {
+    const pre = this.preBytes(o);
+    o.handle = this.allocate('OBJ', pre + basic, o.type);
+    o.address = this.heap.addressOf(o.handle) + pre;
+    o.gcTracked = GC_TYPES.has(o.type);
+    this.events.push({ kind: 'create', type: o.type, address: o.address, static: false, freelist: false });
+    return o;
+  }
+
+  private reuse<T extends PyObj>(o: T, from: T): T {
+    o.handle = from.handle;
+    o.address = from.address;
+    o.gcTracked = GC_TYPES.has(o.type);
+    this.events.push({ kind: 'create', type: o.type, address: o.address, static: false, freelist: true });
+    return o;
+  }
+
+  // =========================================================================================
+  // Constructors
+  // =========================================================================================
+
+  int(value: bigint): IntObj {
+    if (value >= -5n && value <= 256n) {
+      const k = Number(value);
+      let o = this.smallInts.get(k);
+      if (o === undefined) {
+        o = this.makeStatic(new IntObj(value), 32);
+        this.smallInts.set(k, o);
+      }
+      return this.incref(o);
+    }
+    const nd = intDigits(value);
+    const o = new IntObj(value);
+    if (nd === 1 && this.intFree.length > 0) return this.reuse(o, this.intFree.pop()!);
+    return this.place(o, this.rules.intDigitsOffset + 4 * Math.max(nd, this.rules.intMinDigits));
+  }
+
+  bool(v: boolean): IntObj {
+    return this.incref(v ? this.True : this.False);
+  }
+
+  float(value: number): FloatObj {
+    const o = new FloatObj(value);
+    if (this.floatFree.length > 0) return this.reuse(o, this.floatFree.pop()!);
+    return this.place(o, 24);
+  }
+
+  complex(real: number, imag: number): ComplexObj {
+    return this.place(new ComplexObj(real, imag), 32);
+  }
+
+  str(value: string): StrObj {
+    if (value === '') return this.incref(this.emptyStr);
+    const probe = new StrObj(value);
+    if (probe.length === 1 && probe.kind === 1) {
+      const c = value.codePointAt(0)!;
+      let s = this.latin1.get(c);
+      if (s === undefined) {
+        s = this.makeStatic(probe, 64);
+        // Measured on 3.12/3.13: the non-ASCII latin-1 singletons carry a UTF-8 copy.
+        if (!probe.ascii && this.rules.minor >= 12) s.utf8Cached = 3;
+        this.latin1.set(c, s);
+      }
+      return this.incref(s);
+    }
+    return this.place(probe, this.strBytes(probe));
+  }
+
+  /** The allocation of a compact string: header + (len + 1) * kind. */
+  private strBytes(s: StrObj): number {
+    return s.ascii ? this.rules.strAsciiHeader + s.length + 1 : this.rules.strCompactHeader + (s.length + 1) * s.kind;
+  }
+
+  bytes(value: Uint8Array): BytesObj {
+    return this.place(new BytesObj(value), 33 + value.length);
+  }
+
+  bytearray(value: Uint8Array): ByteArrayObj {
+    const o = this.place(new ByteArrayObj(value), 56);
+    if (value.length > 0) {
+      o.alloc = value.length + 1;
+      o.bufHandle = this.allocate('MEM', o.alloc, 'bytearray buffer');
+    }
+    return o;
+  }
+
+  object(): PyObj {
+    return this.place(new PyObj('object'), 16);
+  }
+
+  range(start: bigint, stop: bigint, step: bigint): RangeObj {
+    return this.place(new RangeObj(start, stop, step), 48);
+  }
+
+  /** A tuple that takes over the references in `items`. */
+  tuple(items: PyObj[]): TupleObj {
+    if (items.length === 0) return this.incref(this.emptyTuple);
+    const o = new TupleObj(items);
+    const fl = this.tupleFree[items.length];
+    if (fl !== undefined && fl.length > 0) return this.reuse(o, fl.pop()!);
+    return this.place(o, 24 + this.rules.tupleHashField + 8 * items.length);
+  }
+
+  /** An empty list (PyList_New(0)). */
+  list(): ListObj {
+    const o = new ListObj();
+    if (this.listFree.length > 0) return this.reuse(o, this.listFree.pop()!);
+    return this.place(o, 40);
+  }
+
+  /** PyList_New(n) filled with `items` (references taken over): an exact item array. */
+  listExact(items: PyObj[]): ListObj {
+    const o = this.list();
+    if (items.length > 0) this.setListAllocation(o, items.length);
+    o.items = items;
+    return o;
+  }
+
+  /** list_resize(o, newsize): grow or shrink the item array as CPython does. */
+  listResize(o: ListObj, newsize: number): void {
+    // Fast path: the array is big enough and not less than half used.
+    if (o.allocated >= newsize && newsize >= o.allocated >> 1) return;
+    this.setListAllocation(o, listResizeAllocation(this.rules, o.allocated, o.items.length, newsize));
+  }
+
+  /** Sets the item array to `n` slots (PyMem_Realloc; 0 slots is a realloc to 0 bytes). */
+  setListAllocation(o: ListObj, n: number): void {
+    o.itemsHandle = o.itemsHandle === 0 && n > 0 ? this.allocate('MEM', 8 * n, 'list items') : this.reallocate('MEM', o.itemsHandle, 8 * n, 'list items');
+    o.allocated = n;
+  }
+
+  listAppend(o: ListObj, item: PyObj): void {
+    this.listResize(o, o.items.length + 1);
+    o.items.push(item);
+  }
+
+  /**
+   * An empty dict. PyDict_New: 3.7 allocates an 8-slot keys object at once; from 3.8 the dict
+   * shares the static empty keys until the first insertion. `typeCall` is `dict()` (dict_new),
+   * which on 3.8 and 3.9 still allocates the 8-slot keys object.
+   */
+  dict(typeCall = false): DictObj {
+    const o = new DictObj();
+    const d = this.dictFree.length > 0 ? this.reuse(o, this.dictFree.pop()!) : this.place(o, 48);
+    if (this.rules.minor === 7 || (typeCall && this.rules.minor <= 9)) this.newKeys(d, DICT_MINSIZE);
+    return d;
+  }
+
+  /** Allocates a keys object of `size` slots for `d` (3.11: with all-str entries or not). */
+  private newKeys(d: DictObj, size: number): void {
+    const bytes = dictKeysSize(this.rules, size, d.unicodeKeys);
+    if (size === DICT_MINSIZE && this.keysFree.length > 0 && this.keysFreeFits(d)) {
+      d.keysHandle = this.keysFree.pop()!;
+    } else {
+      d.keysHandle = this.allocate('OBJ', bytes, 'dict keys');
+    }
+    d.tableSize = size;
+  }
+
+  /** The keys free list holds 8-slot tables; from 3.11 only all-str ones. */
+  private keysFreeFits(d: DictObj): boolean {
+    return !this.rules.unicodeKeysEntries || d.unicodeKeys;
+  }
+
+  /** d[key] = value, taking over both references. */
+  dictSet(d: DictObj, key: PyObj, value: PyObj): void {
+    const i = d.keys.findIndex((k) => pyEqualsKey(k, key));
+    if (i >= 0) {
+      this.decref(d.keys[i]!);
+      this.decref(key);
+      this.decref(d.values[i]!);
+      d.keys[i] = key;
+      d.values[i] = value;
+      return;
+    }
+    const strKey = key.type === 'str';
+    if (d.tableSize === 0) {
+      d.unicodeKeys = strKey;
+      this.newKeys(d, DICT_MINSIZE);
+    } else if (!strKey && d.unicodeKeys && this.rules.unicodeKeysEntries) {
+      // 3.11+: a non-str key converts all-str entries to general ones (insertion_resize).
+      this.dictResize(d, this.growthRate(d), false);
+    }
+    if (d.nentries >= usableFraction(d.tableSize)) this.dictResize(d, this.growthRate(d), d.unicodeKeys);
+    d.keys.push(key);
+    d.values.push(value);
+    d.nentries++;
+  }
+
+  /** GROWTH_RATE: used*2 + size/2 up to 3.8; used*3 from 3.9. */
+  private growthRate(d: DictObj): number {
+    return this.rules.minor <= 8 ? d.keys.length * 2 + (d.tableSize >> 1) : d.keys.length * 3;
+  }
+
+  private dictResize(d: DictObj, minsize: number, unicode: boolean): void {
+    let size = DICT_MINSIZE;
+    while (size < minsize) size *= 2;
+    const old = d.keysHandle;
+    const oldSize = d.tableSize;
+    d.unicodeKeys = unicode;
+    this.newKeys(d, size);
+    this.freeKeys(old, oldSize, d);
+    d.nentries = d.keys.length;
+  }
+
+  private freeKeys(h: number, size: number, d: DictObj): void {
+    if (h === 0) return;
+    if (size === DICT_MINSIZE && this.keysFree.length < this.rules.dictKeysFreeMax && this.keysFreeFits(d)) {
+      this.keysFree.push(h);
+      return;
+    }
+    this.release('OBJ', h, 'dict keys');
+  }
+
+  set(type: 'set' | 'frozenset' = 'set'): SetObj {
+    return this.place(new SetObj(type), 200);
+  }
+
+  setAdd(s: SetObj, item: PyObj): void {
+    if (s.items.some((x) => pyEqualsKey(x, item))) {
+      this.decref(item);
+      return;
+    }
+    s.items.push(item);
+    s.fill++;
+    const mask = s.tableSize - 1;
+    if (s.fill * 5 < mask * 3) return;
+    const used = s.items.length;
+    this.setResize(s, used > 50000 ? used * 2 : used * 4);
+  }
+
+  private setResize(s: SetObj, minused: number): void {
+    let size = 8;
+    while (size <= minused) size <<= 1;
+    const old = s.tableHandle;
+    s.tableHandle = size === 8 ? 0 : this.allocate('MEM', 16 * size, 'set table');
+    if (old !== 0) this.release('MEM', old, 'set table');
+    s.tableSize = size;
+    s.fill = s.items.length;
+  }
+
+  /** A set built from an iterable with a known length (set_update_internal presizes dicts only). */
+  setFromItems(type: 'set' | 'frozenset', items: PyObj[]): SetObj {
+    const s = this.set(type);
+    for (const x of items) this.setAdd(s, x);
+    return s;
+  }
+
+  // =========================================================================================
+  // Reference counting
+  // =========================================================================================
+
+  incref<T extends PyObj>(o: T): T {
+    if (!(o.isStatic && this.rules.immortalRefcnt !== null)) o.refcnt++;
+    return o;
+  }
+
+  decref(o: PyObj): void {
+    if (o.isStatic) {
+      if (this.rules.immortalRefcnt === null) o.refcnt--;
+      return;
+    }
+    if (--o.refcnt === 0) this.dealloc(o);
+  }
+
+  /** The type's tp_dealloc: releases what the object owns, then its block or a free-list slot. */
+  private dealloc(o: PyObj): void {
+    this.events.push({ kind: 'destroy', type: o.type, address: o.address, freelist: false });
+    o.gcTracked = false;
+    if (o instanceof TupleObj) {
+      for (const x of o.items) this.decref(x);
+      const fl = this.tupleFree[o.items.length];
+      if (fl !== undefined && fl.length < this.rules.tupleFreeMax) {
+        fl.push(o);
+        return;
+      }
+    } else if (o instanceof ListObj) {
+      for (const x of o.items) this.decref(x);
+      if (o.itemsHandle !== 0) this.release('MEM', o.itemsHandle, 'list items');
+      o.itemsHandle = 0;
+      if (this.listFree.length < this.rules.listFreeMax) {
+        this.listFree.push(o);
+        return;
+      }
+    } else if (o instanceof DictObj) {
+      for (const x of o.keys) this.decref(x);
+      for (const x of o.values) this.decref(x);
+      this.freeKeys(o.keysHandle, o.tableSize, o);
+      if (this.dictFree.length < this.rules.dictFreeMax) {
+        this.dictFree.push(o);
+        return;
+      }
+    } else if (o instanceof SetObj) {
+      for (const x of o.items) this.decref(x);
+      if (o.tableHandle !== 0) this.release('MEM', o.tableHandle, 'set table');
+    } else if (o instanceof ByteArrayObj) {
+      if (o.bufHandle !== 0) this.release('MEM', o.bufHandle, 'bytearray buffer');
+    } else if (o instanceof FloatObj) {
+      if (this.floatFree.length < this.rules.floatFreeMax) {
+        this.floatFree.push(o);
+        return;
+      }
+    } else if (o instanceof IntObj && this.rules.intFreeMax > 0 && intDigits(o.value) === 1) {
+      if (this.intFree.length < this.rules.intFreeMax) {
+        this.intFree.push(o);
+        return;
+      }
+    }
+    this.release('OBJ', o.handle, o.type);
+  }
+
+  // =========================================================================================
+  // Sizes
+  // =========================================================================================
+
+  /** `o.__sizeof__()`. */
+  basicSizeOf(o: PyObj): number {
+    const r = this.rules;
+    if (o instanceof IntObj) {
+      if (o.type === 'bool') return o.value === 0n && r.minor <= 10 ? 24 : 28;
+      return r.intDigitsOffset + 4 * Math.max(intDigits(o.value), r.intMinDigits);
+    }
+    if (o instanceof StrObj) return this.strBytes(o) + o.utf8Cached;
+    if (o instanceof ByteArrayObj) return 56 + o.alloc;
+    if (o instanceof BytesObj) return 33 + o.value.length;
+    if (o instanceof TupleObj) return 24 + r.tupleHashField + 8 * o.items.length;
+    if (o instanceof ListObj) return 40 + 8 * o.allocated;
+    if (o instanceof DictObj) return 48 + (o.tableSize === 0 ? 0 : dictKeysSize(r, o.tableSize, o.unicodeKeys));
+    if (o instanceof SetObj) return 200 + (o.tableSize > 8 ? 16 * o.tableSize : 0);
+    switch (o.type) {
+      case 'float':
+        return 24;
+      case 'complex':
+        return 32;
+      case 'range':
+        return 48;
+      default:
+        return 16;
+    }
+  }
+
+  /** sys.getsizeof(o): __sizeof__ plus the GC header of GC types (3.11+: the pre-header). */
+  sizeOf(o: PyObj): number {
+    return this.basicSizeOf(o) + (GC_TYPES.has(o.type) ? this.rules.gcHead : 0);
+  }
+}
+
+/** Equality of hashable keys by value (ints, strs, floats, bytes, tuples, None/bools). */
+export function pyEqualsKey(a: PyObj, b: PyObj): boolean {
+  if (a === b) return true;
+  if (a instanceof IntObj && b instanceof IntObj) return a.value === b.value;
+  if (a instanceof StrObj && b instanceof StrObj) return a.value === b.value;
+  if (a instanceof FloatObj && b instanceof FloatObj) return a.value === b.value;
+  if (a instanceof FloatObj && b instanceof IntObj) return Number.isInteger(a.value) && BigInt(a.value) === b.value;
+  if (a instanceof IntObj && b instanceof FloatObj) return pyEqualsKey(b, a);
+  if (a instanceof BytesObj && b instanceof BytesObj) {
+    return a.value.length === b.value.length && a.value.every((x, i) => x === b.value[i]);
+  }
+  if (a instanceof TupleObj && b instanceof TupleObj) {
+    return a.items.length === b.items.length && a.items.every((x, i) => pyEqualsKey(x, b.items[i]!));
+  }
+  return false;
+}
+
+/** A MemoryError raised inside the simulated program. */
+export class SimMemoryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MemoryError';
+  }
+}
