@@ -20,7 +20,6 @@ import type { PymallocHeap } from '../pymalloc/heap';
 import {
   DICT_MINSIZE,
   dictKeysSize,
-  dictSizeFor,
   intDigits,
   listResizeAllocation,
   objectRules,
