@@ -111,6 +111,11 @@ describe('growth series', () => {
       for (const { n, getsizeof } of cat.series['tuple_n']!) {
         expect([n, s.sizeOf(s.tuple(Array.from({ length: n }, () => s.None)))]).toEqual([n, getsizeof]);
       }
+      const ba = s.bytearray(new Uint8Array(0));
+      for (const { n, getsizeof } of cat.series['bytearray_append']!) {
+        while (ba.value.length < n) s.bytearrayResize(ba, new Uint8Array(ba.value.length + 1));
+        expect([n, s.sizeOf(ba)]).toEqual([n, getsizeof]);
+      }
       for (const { n, getsizeof } of cat.series['int_2pow_30n']!) expect([n, s.sizeOf(s.int(2n ** BigInt(30 * n)))]).toEqual([n, getsizeof]);
     });
   }

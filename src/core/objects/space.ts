@@ -381,7 +381,7 @@ export class ObjectSpace {
     const o = this.place(new ByteArrayObj(value), 56);
     if (value.length > 0) {
       o.alloc = value.length + 1;
-      o.bufHandle = this.allocate('MEM', o.alloc, 'bytearray buffer');
+      o.bufHandle = this.allocate('OBJ', o.alloc, 'bytearray buffer');
     }
     return o;
   }
@@ -514,6 +514,27 @@ export class ObjectSpace {
     this.release('OBJ', h, 'dict keys');
   }
 
+  /** Deletes entry `i` (the slot becomes a dummy; the table is not shrunk, as in CPython). */
+  dictDelete(d: DictObj, i: number): void {
+    const [k] = d.keys.splice(i, 1);
+    const [v] = d.values.splice(i, 1);
+    this.decref(k!);
+    this.decref(v!);
+  }
+
+  /** dict.clear(): back to the shared empty keys. */
+  dictClear(d: DictObj): void {
+    const keys = d.keys.splice(0);
+    const values = d.values.splice(0);
+    this.freeKeys(d.keysHandle, d.tableSize, d);
+    d.keysHandle = 0;
+    d.tableSize = 0;
+    d.nentries = 0;
+    d.unicodeKeys = true;
+    for (const x of keys) this.decref(x);
+    for (const x of values) this.decref(x);
+  }
+
   set(type: 'set' | 'frozenset' = 'set'): SetObj {
     return this.place(new SetObj(type), 200);
   }
@@ -539,6 +560,42 @@ export class ObjectSpace {
     if (old !== 0) this.release('MEM', old, 'set table');
     s.tableSize = size;
     s.fill = s.items.length;
+  }
+
+  /** Removes item `i` (its slot becomes a dummy: fill is unchanged). */
+  setDiscardAt(s: SetObj, i: number): void {
+    const [x] = s.items.splice(i, 1);
+    this.decref(x!);
+  }
+
+  /** set.clear(): back to the inline small table. */
+  setClear(s: SetObj): void {
+    const items = s.items.splice(0);
+    if (s.tableHandle !== 0) this.release('MEM', s.tableHandle, 'set table');
+    s.tableHandle = 0;
+    s.tableSize = 8;
+    s.fill = 0;
+    for (const x of items) this.decref(x);
+  }
+
+  /** PyByteArray_Resize to the contents `value` (bytearray_resize's growth strategy). */
+  bytearrayResize(b: ByteArrayObj, value: Uint8Array): void {
+    const requested = value.length;
+    b.value = value;
+    let alloc = b.alloc;
+    if (requested + 1 <= alloc) {
+      // Large enough: a major downsize goes to the exact size, a minor one changes nothing.
+      if (requested >= alloc >> 1 && !(requested < alloc / 2)) return;
+      alloc = requested + 1;
+    } else if (requested <= alloc * 1.125) {
+      // Moderate upsize: overallocate like list_resize.
+      alloc = requested + (requested >> 3) + (requested < 9 ? 3 : 6);
+    } else {
+      // Major upsize: exact.
+      alloc = requested + 1;
+    }
+    b.bufHandle = b.bufHandle === 0 ? this.allocate('OBJ', alloc, 'bytearray buffer') : this.reallocate('OBJ', b.bufHandle, alloc, 'bytearray buffer');
+    b.alloc = alloc;
   }
 
   /** A set built from an iterable with a known length (set_update_internal presizes dicts only). */
@@ -596,7 +653,7 @@ export class ObjectSpace {
       for (const x of o.items) this.decref(x);
       if (o.tableHandle !== 0) this.release('MEM', o.tableHandle, 'set table');
     } else if (o instanceof ByteArrayObj) {
-      if (o.bufHandle !== 0) this.release('MEM', o.bufHandle, 'bytearray buffer');
+      if (o.bufHandle !== 0) this.release('OBJ', o.bufHandle, 'bytearray buffer');
     } else if (o instanceof FloatObj) {
       if (this.floatFree.length < this.rules.floatFreeMax) {
         this.floatFree.push(o);

@@ -1,0 +1,1208 @@
+/**
+ * The interpreter of the Python subset: executes the AST of `parse.ts` on an ObjectSpace, so
+ * that every object the program creates lives on the simulated heap with CPython's sizes, and
+ * every statement leaves an ordered list of heap events.
+ *
+ * What follows CPython exactly (per version): which objects are created and freed, through
+ * which domain and with which sizes; how displays compile (3.9+: a list display of more than
+ * two constants is BUILD_LIST 0 + LIST_EXTEND of a constant tuple); list growth in append,
+ * extend, comprehensions and list(); dict and set growth; reference counts and free lists.
+ *
+ * What is approximated: the interpreter's own memory (frames, bytecode, the module's globals
+ * dict, function and class objects, iterators) is not simulated; names live outside the heap.
+ * Evaluation temporaries are released as soon as CPython would release them at the end of the
+ * bytecode instruction that consumes them.
+ */
+import type { Expr, Module, Pos, Stmt } from './ast';
+import {
+  ByteArrayObj,
+  BytesObj,
+  ComplexObj,
+  DictObj,
+  FloatObj,
+  IntObj,
+  ListObj,
+  ObjectSpace,
+  PyObj,
+  RangeObj,
+  SetObj,
+  SimMemoryError,
+  StrObj,
+  TupleObj,
+  pyEqualsKey,
+} from '../objects/space';
+import { listPreallocation } from '../objects/rules';
+
+/** A Python exception raised in the simulated program. */
+export class PyException extends Error {
+  readonly pyType: string;
+  readonly pos: Pos | null;
+  constructor(pyType: string, message: string, pos: Pos | null = null) {
+    super(`${pyType}: ${message}`);
+    this.name = 'PyException';
+    this.pyType = pyType;
+    this.pos = pos;
+  }
+}
+
+/** Values the interpreter handles that are not heap objects: callables, modules, classes. */
+export class RuntimeObj extends PyObj {
+  readonly label: string;
+  readonly call?: (args: PyObj[], kwargs: Map<string, PyObj>, pos: Pos) => PyObj;
+  readonly attrs = new Map<string, PyObj>();
+  constructor(label: string, call?: (args: PyObj[], kwargs: Map<string, PyObj>, pos: Pos) => PyObj) {
+    super('object');
+    this.label = label;
+    this.isStatic = true;
+    if (call !== undefined) this.call = call;
+  }
+}
+
+class BreakSignal {}
+class ContinueSignal {}
+class ReturnSignal {
+  constructor(readonly value: PyObj) {}
+}
+
+export interface InterpreterOptions {
+  /** Maximum statements + expression evaluations per run before stopping the program. */
+  operationBudget?: number;
+  /** Receives what `print` writes. */
+  print?: (text: string) => void;
+}
+
+export class Interpreter {
+  readonly space: ObjectSpace;
+  readonly globals = new Map<string, PyObj>();
+  private readonly builtins = new Map<string, PyObj>();
+  private readonly print: (text: string) => void;
+  private budget: number;
+  readonly operationBudget: number;
+
+  constructor(space: ObjectSpace, options: InterpreterOptions = {}) {
+    this.space = space;
+    this.operationBudget = options.operationBudget ?? 10_000_000;
+    this.budget = this.operationBudget;
+    this.print = options.print ?? (() => {});
+    this.installBuiltins();
+  }
+
+  // =========================================================================================
+  // Statements
+  // =========================================================================================
+
+  run(mod: Module): void {
+    this.budget = this.operationBudget;
+    this.execBlock(mod.body, this.globals);
+  }
+
+  private tick(pos: Pos): void {
+    if (--this.budget < 0) {
+      throw new PyException('RuntimeError', `operation budget of ${this.operationBudget} operations exhausted (a runaway loop?)`, pos);
+    }
+  }
+
+  private execBlock(body: Stmt[], scope: Map<string, PyObj>): void {
+    for (const s of body) this.exec(s, scope);
+  }
+
+  private exec(s: Stmt, scope: Map<string, PyObj>): void {
+    this.tick(s.pos);
+    try {
+      this.execInner(s, scope);
+    } catch (e) {
+      if (e instanceof SimMemoryError) throw new PyException('MemoryError', e.message, s.pos);
+      if (e instanceof PyException && e.pos === null) throw new PyException(e.pyType, e.message.slice(e.pyType.length + 2), s.pos);
+      throw e;
+    }
+  }
+
+  private execInner(s: Stmt, scope: Map<string, PyObj>): void {
+    const sp = this.space;
+    switch (s.k) {
+      case 'expr':
+        sp.decref(this.eval(s.value, scope));
+        return;
+      case 'assign': {
+        const v = this.eval(s.value, scope);
+        for (const t of s.targets) this.assign(t, sp.incref(v), scope);
+        sp.decref(v);
+        return;
+      }
+      case 'annassign':
+        if (s.value !== null) this.assign(s.target, this.eval(s.value, scope), scope);
+        return;
+      case 'augassign': {
+        const cur = this.eval(s.target, scope);
+        const rhs = this.eval(s.value, scope);
+        const res = this.binop(s.op, cur, rhs, s.pos, true);
+        sp.decref(cur);
+        sp.decref(rhs);
+        this.assign(s.target, res, scope);
+        return;
+      }
+      case 'del':
+        for (const t of s.targets) this.del(t, scope);
+        return;
+      case 'pass':
+        return;
+      case 'break':
+        throw new BreakSignal();
+      case 'continue':
+        throw new ContinueSignal();
+      case 'if':
+        this.execBlock(this.truthyRelease(this.eval(s.test, scope)) ? s.body : s.orelse, scope);
+        return;
+      case 'while': {
+        let broke = false;
+        while (this.truthyRelease(this.eval(s.test, scope))) {
+          try {
+            this.execBlock(s.body, scope);
+          } catch (e) {
+            if (e instanceof BreakSignal) {
+              broke = true;
+              break;
+            }
+            if (!(e instanceof ContinueSignal)) throw e;
+          }
+        }
+        if (!broke) this.execBlock(s.orelse, scope);
+        return;
+      }
+      case 'for': {
+        const it = this.eval(s.iter, scope);
+        let broke = false;
+        for (const x of this.iterate(it, s.pos)) {
+          this.assign(s.target, x, scope);
+          try {
+            this.execBlock(s.body, scope);
+          } catch (e) {
+            if (e instanceof BreakSignal) {
+              broke = true;
+              break;
+            }
+            if (!(e instanceof ContinueSignal)) throw e;
+          }
+        }
+        sp.decref(it);
+        if (!broke) this.execBlock(s.orelse, scope);
+        return;
+      }
+      case 'def':
+        this.bindName(s.name, this.makeFunction(s.name, s.params, s.body, scope), scope);
+        return;
+      case 'return':
+        throw new ReturnSignal(s.value === null ? sp.incref(sp.None) : this.eval(s.value, scope));
+      case 'import':
+        for (const n of s.names) this.bindName(n.asname ?? n.name, this.module(n.name, s.pos), scope);
+        return;
+      case 'from': {
+        const m = this.module(s.module, s.pos) as RuntimeObj;
+        for (const n of s.names) {
+          const v = m.attrs.get(n.name);
+          if (v === undefined) throw new PyException('ImportError', `cannot import name '${n.name}' from '${s.module}'`, s.pos);
+          this.bindName(n.asname ?? n.name, v, scope);
+        }
+        return;
+      }
+      case 'global':
+      case 'nonlocal':
+        return;
+      case 'assert':
+        if (!this.truthyRelease(this.eval(s.test, scope))) throw new PyException('AssertionError', s.msg === null ? '' : this.display(this.eval(s.msg, scope)), s.pos);
+        return;
+      case 'raise':
+        throw new PyException('Exception', s.exc === null ? 'raised' : this.display(this.eval(s.exc, scope)), s.pos);
+      case 'class':
+        throw new PyException('NotImplementedError', 'class statements are not simulated yet', s.pos);
+    }
+  }
+
+  private module(name: string, pos: Pos): PyObj {
+    const m = this.builtins.get(`module:${name}`);
+    if (m === undefined) throw new PyException('ModuleNotFoundError', `no module named '${name}' in the simulation (available: sys, gc)`, pos);
+    return m;
+  }
+
+  private bindName(name: string, v: PyObj, scope: Map<string, PyObj>): void {
+    const old = scope.get(name);
+    scope.set(name, v);
+    if (old !== undefined) this.space.decref(old);
+  }
+
+  /** Stores `v` (a new reference) into a target. */
+  private assign(t: Expr, v: PyObj, scope: Map<string, PyObj>): void {
+    const sp = this.space;
+    switch (t.k) {
+      case 'name':
+        this.bindName(t.id, v, scope);
+        return;
+      case 'tuple':
+      case 'list': {
+        const items = [...this.iterate(v, t.pos)];
+        const star = t.elts.findIndex((e) => e.k === 'starred');
+        if (star < 0 && items.length !== t.elts.length) {
+          for (const x of items) sp.decref(x);
+          sp.decref(v);
+          throw new PyException('ValueError', `${items.length < t.elts.length ? 'not enough' : 'too many'} values to unpack (expected ${t.elts.length}, got ${items.length})`, t.pos);
+        }
+        sp.decref(v);
+        if (star < 0) {
+          t.elts.forEach((e, i) => this.assign(e, items[i]!, scope));
+          return;
+        }
+        const after = t.elts.length - star - 1;
+        t.elts.slice(0, star).forEach((e, i) => this.assign(e, items[i]!, scope));
+        const mid = items.slice(star, items.length - after);
+        const rest = sp.list();
+        for (const x of mid) sp.listAppend(rest, x);
+        this.assign((t.elts[star] as { value: Expr }).value, rest, scope);
+        t.elts.slice(star + 1).forEach((e, i) => this.assign(e, items[items.length - after + i]!, scope));
+        return;
+      }
+      case 'subscript': {
+        const obj = this.eval(t.obj, scope);
+        const key = this.eval(t.index, scope);
+        this.setItem(obj, key, v, t.pos);
+        sp.decref(obj);
+        return;
+      }
+      case 'attr':
+        sp.decref(v);
+        throw new PyException('AttributeError', `attribute assignment (.${t.name}) is not simulated yet`, t.pos);
+      default:
+        sp.decref(v);
+        throw new PyException('SyntaxError', 'cannot assign to this expression', t.pos);
+    }
+  }
+
+  private del(t: Expr, scope: Map<string, PyObj>): void {
+    const sp = this.space;
+    if (t.k === 'name') {
+      const old = scope.get(t.id);
+      if (old === undefined) throw new PyException('NameError', `name '${t.id}' is not defined`, t.pos);
+      scope.delete(t.id);
+      sp.decref(old);
+    } else if (t.k === 'tuple' || t.k === 'list') {
+      for (const e of t.elts) this.del(e, scope);
+    } else if (t.k === 'subscript') {
+      const obj = this.eval(t.obj, scope);
+      const key = this.eval(t.index, scope);
+      this.delItem(obj, key, t.pos);
+      sp.decref(obj);
+    } else {
+      throw new PyException('SyntaxError', 'cannot delete this expression', t.pos);
+    }
+  }
+
+  // =========================================================================================
+  // Expressions: each returns a new reference
+  // =========================================================================================
+
+  eval(e: Expr, scope: Map<string, PyObj>): PyObj {
+    this.tick(e.pos);
+    const sp = this.space;
+    switch (e.k) {
+      case 'int':
+        return sp.int(e.value);
+      case 'float':
+        return sp.float(e.value);
+      case 'imag':
+        return sp.complex(0, e.value);
+      case 'str':
+        return sp.str(e.value);
+      case 'bytes':
+        return sp.bytes(e.value);
+      case 'const':
+        return sp.incref(e.value === 'None' ? sp.None : e.value === 'True' ? sp.True : e.value === 'False' ? sp.False : sp.Ellipsis);
+      case 'name': {
+        const v = scope.get(e.id) ?? (scope !== this.globals ? this.globals.get(e.id) : undefined) ?? this.builtins.get(e.id);
+        if (v === undefined) throw new PyException('NameError', `name '${e.id}' is not defined`, e.pos);
+        return sp.incref(v);
+      }
+      case 'tuple':
+        return sp.tuple(this.evalItems(e.elts, scope));
+      case 'list':
+        return this.listDisplay(e.elts, scope);
+      case 'set': {
+        const s = sp.set();
+        for (const x of this.evalItems(e.elts, scope)) sp.setAdd(s, x);
+        return s;
+      }
+      case 'dict': {
+        const d = sp.dict();
+        e.keys.forEach((k, i) => {
+          if (k === null) throw new PyException('NotImplementedError', '** in dict displays is not simulated yet', e.pos);
+          const key = this.eval(k, scope);
+          sp.dictSet(d, key, this.eval(e.values[i]!, scope));
+        });
+        return d;
+      }
+      case 'listcomp':
+      case 'genexp': {
+        // A generator expression is evaluated eagerly into a list standing in for its values.
+        const l = sp.list();
+        this.comprehend(e.generators, 0, new Map(scope), (sc) => sp.listAppend(l, this.eval(e.elt, sc)));
+        return l;
+      }
+      case 'setcomp': {
+        const s = sp.set();
+        this.comprehend(e.generators, 0, new Map(scope), (sc) => sp.setAdd(s, this.eval(e.elt, sc)));
+        return s;
+      }
+      case 'dictcomp': {
+        const d = sp.dict();
+        this.comprehend(e.generators, 0, new Map(scope), (sc) => {
+          const k = this.eval(e.key, sc);
+          sp.dictSet(d, k, this.eval(e.value, sc));
+        });
+        return d;
+      }
+      case 'binop': {
+        const l = this.eval(e.left, scope);
+        const r = this.eval(e.right, scope);
+        try {
+          return this.binop(e.op, l, r, e.pos, false);
+        } finally {
+          sp.decref(l);
+          sp.decref(r);
+        }
+      }
+      case 'unary': {
+        const v = this.eval(e.operand, scope);
+        try {
+          return this.unary(e.op, v, e.pos);
+        } finally {
+          sp.decref(v);
+        }
+      }
+      case 'boolop': {
+        let v = this.eval(e.values[0]!, scope);
+        for (let i = 1; i < e.values.length; i++) {
+          const t = this.truthy(v);
+          if ((e.op === 'and' && !t) || (e.op === 'or' && t)) return v;
+          sp.decref(v);
+          v = this.eval(e.values[i]!, scope);
+        }
+        return v;
+      }
+      case 'compare': {
+        let left = this.eval(e.left, scope);
+        for (let i = 0; i < e.ops.length; i++) {
+          const right = this.eval(e.comparators[i]!, scope);
+          const ok = this.compare(e.ops[i]!, left, right, e.pos);
+          sp.decref(left);
+          left = right;
+          if (!ok) {
+            sp.decref(left);
+            return sp.bool(false);
+          }
+        }
+        sp.decref(left);
+        return sp.bool(true);
+      }
+      case 'ifexp':
+        return this.truthyRelease(this.eval(e.test, scope)) ? this.eval(e.body, scope) : this.eval(e.orelse, scope);
+      case 'subscript': {
+        const obj = this.eval(e.obj, scope);
+        const key = this.eval(e.index, scope);
+        try {
+          return this.getItem(obj, key, e.pos);
+        } finally {
+          sp.decref(obj);
+          sp.decref(key);
+        }
+      }
+      case 'slice':
+        throw new PyException('NotImplementedError', 'slices are not simulated yet', e.pos);
+      case 'attr': {
+        const obj = this.eval(e.obj, scope);
+        const v = this.getAttr(obj, e.name, e.pos);
+        sp.decref(obj);
+        return v;
+      }
+      case 'call':
+        return this.evalCall(e, scope);
+      case 'lambda':
+        return this.makeFunction('<lambda>', e.params, [{ k: 'return', value: e.body, pos: e.pos }], scope);
+      case 'starred':
+      case 'doublestarred':
+        throw new PyException('SyntaxError', 'starred expression in this position is not simulated', e.pos);
+    }
+  }
+
+  private evalItems(elts: Expr[], scope: Map<string, PyObj>): PyObj[] {
+    const out: PyObj[] = [];
+    for (const x of elts) {
+      if (x.k === 'starred') {
+        const it = this.eval(x.value, scope);
+        for (const y of this.iterate(it, x.pos)) out.push(y);
+        this.space.decref(it);
+      } else {
+        out.push(this.eval(x, scope));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A list display. 3.9+: more than two constant items compile to BUILD_LIST 0 and
+   * LIST_EXTEND of a constant tuple (list_extend: 3.9 grows with list_resize, 3.10+ preallocates
+   * exactly, rounded to even); otherwise BUILD_LIST n (an exact array).
+   */
+  private listDisplay(elts: Expr[], scope: Map<string, PyObj>): ListObj {
+    const sp = this.space;
+    const constant = elts.length > 2 && elts.every((x) => isConstant(x));
+    if (sp.rules.constListExtend && constant) {
+      const items = this.evalItems(elts, scope);
+      const l = sp.list();
+      if (sp.rules.extendEmptyPreallocates) sp.setListAllocation(l, listPreallocation(sp.rules, items.length));
+      else sp.listResize(l, items.length);
+      l.items = items;
+      return l;
+    }
+    if (elts.some((x) => x.k === 'starred')) {
+      const l = sp.list();
+      for (const x of this.evalItems(elts, scope)) sp.listAppend(l, x);
+      return l;
+    }
+    return sp.listExact(this.evalItems(elts, scope));
+  }
+
+  /** Runs `body` for every combination of the comprehension's loops, in a scope of its own. */
+  private comprehend(gens: { target: Expr; iter: Expr; ifs: Expr[] }[], i: number, scope: Map<string, PyObj>, body: (scope: Map<string, PyObj>) => void): void {
+    if (i === gens.length) {
+      body(scope);
+      return;
+    }
+    const g = gens[i]!;
+    const it = this.eval(g.iter, scope);
+    for (const x of this.iterate(it, g.iter.pos)) {
+      this.assign(g.target, x, scope);
+      if (g.ifs.every((c) => this.truthyRelease(this.eval(c, scope)))) this.comprehend(gens, i + 1, scope, body);
+    }
+    this.space.decref(it);
+    if (i === 0) {
+      // The comprehension's own names die with its frame.
+      for (const g0 of gens) this.releaseTargets(g0.target, scope);
+    }
+  }
+
+  private releaseTargets(t: Expr, scope: Map<string, PyObj>): void {
+    if (t.k === 'name') {
+      const v = scope.get(t.id);
+      if (v !== undefined) {
+        scope.delete(t.id);
+        this.space.decref(v);
+      }
+    } else if (t.k === 'tuple' || t.k === 'list') {
+      for (const e of t.elts) this.releaseTargets(e, scope);
+    }
+  }
+
+  private evalCall(e: Extract<Expr, { k: 'call' }>, scope: Map<string, PyObj>): PyObj {
+    const sp = this.space;
+    const f = this.eval(e.func, scope);
+    const args = this.evalItems(e.args, scope);
+    const kwargs = new Map<string, PyObj>();
+    for (const k of e.kwargs) kwargs.set(k.name, this.eval(k.value, scope));
+    try {
+      if (f instanceof RuntimeObj && f.call !== undefined) return f.call(args, kwargs, e.pos);
+      throw new PyException('TypeError', `'${typeName(f)}' object is not callable`, e.pos);
+    } finally {
+      sp.decref(f);
+      for (const a of args) sp.decref(a);
+      for (const v of kwargs.values()) sp.decref(v);
+    }
+  }
+
+  private makeFunction(name: string, params: { name: string; default: Expr | null; kind: string }[], body: Stmt[], defScope: Map<string, PyObj>): RuntimeObj {
+    const defaults = params.map((p) => (p.default === null ? null : this.eval(p.default, defScope)));
+    return new RuntimeObj(`function ${name}`, (args, kwargs, pos) => {
+      const local = new Map<string, PyObj>();
+      params.forEach((p, i) => {
+        let v: PyObj | undefined;
+        if (p.kind === 'varargs') {
+          v = this.space.tuple(args.slice(i).map((a) => this.space.incref(a)));
+        } else if (p.kind === 'kwargs') {
+          v = this.space.dict();
+        } else {
+          v = i < args.length ? this.space.incref(args[i]!) : kwargs.has(p.name) ? this.space.incref(kwargs.get(p.name)!) : defaults[i] !== null ? this.space.incref(defaults[i]!) : undefined;
+        }
+        if (v === undefined) throw new PyException('TypeError', `${name}() missing required argument: '${p.name}'`, pos);
+        local.set(p.name, v);
+      });
+      try {
+        this.execBlock(body, local);
+        return this.space.incref(this.space.None);
+      } catch (x) {
+        if (x instanceof ReturnSignal) return x.value;
+        throw x;
+      } finally {
+        for (const v of local.values()) this.space.decref(v);
+      }
+    });
+  }
+
+  // =========================================================================================
+  // Operations
+  // =========================================================================================
+
+  private binop(op: string, l: PyObj, r: PyObj, pos: Pos, inplace: boolean): PyObj {
+    const sp = this.space;
+    if (l instanceof IntObj && r instanceof IntObj) return this.intOp(op, l.value, r.value, pos);
+    if ((l instanceof IntObj || l instanceof FloatObj) && (r instanceof IntObj || r instanceof FloatObj)) {
+      return this.floatOp(op, toNumber(l), toNumber(r), pos);
+    }
+    if ((l instanceof ComplexObj || r instanceof ComplexObj) && isNumeric(l) && isNumeric(r)) {
+      const [a, b] = toComplex(l);
+      const [c, d] = toComplex(r);
+      if (op === '+') return sp.complex(a + c, b + d);
+      if (op === '-') return sp.complex(a - c, b - d);
+      if (op === '*') return sp.complex(a * c - b * d, a * d + b * c);
+    }
+    if (op === '+') {
+      if (l instanceof StrObj && r instanceof StrObj) return sp.str(l.value + r.value);
+      if (l instanceof BytesObj && r instanceof BytesObj) return sp.bytes(concat(l.value, r.value));
+      if (l instanceof TupleObj && r instanceof TupleObj) return sp.tuple([...l.items, ...r.items].map((x) => sp.incref(x)));
+      if (l instanceof ListObj && r instanceof ListObj) {
+        if (inplace) {
+          this.listExtend(l, r.items.map((x) => sp.incref(x)));
+          return sp.incref(l);
+        }
+        return sp.listExact([...l.items, ...r.items].map((x) => sp.incref(x)));
+      }
+    }
+    if (op === '*') {
+      const [seq, cnt] = r instanceof IntObj ? [l, r] : l instanceof IntObj ? [r, l] : [null, null];
+      if (seq !== null && cnt !== null) {
+        const n = cnt.value < 0n ? 0 : Number(cnt.value);
+        if (n * lengthOf(seq) > 1e8) throw new PyException('MemoryError', 'repetition too large for the simulation', pos);
+        if (seq instanceof StrObj) return sp.str(seq.value.repeat(n));
+        if (seq instanceof BytesObj) return sp.bytes(repeatBytes(seq.value, n));
+        if (seq instanceof TupleObj) return sp.tuple(repeatItems(seq.items, n).map((x) => sp.incref(x)));
+        if (seq instanceof ListObj) {
+          if (inplace) {
+            const items = repeatItems(seq.items, n).map((x) => sp.incref(x));
+            for (const x of seq.items) sp.decref(x);
+            seq.items = [];
+            this.listExtend(seq, items);
+            return sp.incref(seq);
+          }
+          return sp.listExact(repeatItems(seq.items, n).map((x) => sp.incref(x)));
+        }
+      }
+    }
+    throw new PyException('TypeError', `unsupported operand type(s) for ${op}: '${typeName(l)}' and '${typeName(r)}'`, pos);
+  }
+
+  private intOp(op: string, a: bigint, b: bigint, pos: Pos): PyObj {
+    const sp = this.space;
+    switch (op) {
+      case '+':
+        return sp.int(a + b);
+      case '-':
+        return sp.int(a - b);
+      case '*':
+        return sp.int(a * b);
+      case '//':
+      case '%': {
+        if (b === 0n) throw new PyException('ZeroDivisionError', 'integer division or modulo by zero', pos);
+        let q = a / b;
+        if ((a % b !== 0n) && ((a < 0n) !== (b < 0n))) q -= 1n;
+        return sp.int(op === '//' ? q : a - q * b);
+      }
+      case '/':
+        if (b === 0n) throw new PyException('ZeroDivisionError', 'division by zero', pos);
+        return sp.float(Number(a) / Number(b));
+      case '**':
+        if (b < 0n) return sp.float(Number(a) ** Number(b));
+        if (b > 100_000n) throw new PyException('MemoryError', 'exponent too large for the simulation', pos);
+        return sp.int(a ** b);
+      case '<<':
+        if (b < 0n) throw new PyException('ValueError', 'negative shift count', pos);
+        return sp.int(a << b);
+      case '>>':
+        return sp.int(a >> b);
+      case '&':
+        return sp.int(a & b);
+      case '|':
+        return sp.int(a | b);
+      case '^':
+        return sp.int(a ^ b);
+    }
+    throw new PyException('TypeError', `unsupported operand type(s) for ${op}: 'int' and 'int'`, pos);
+  }
+
+  private floatOp(op: string, a: number, b: number, pos: Pos): PyObj {
+    const sp = this.space;
+    switch (op) {
+      case '+':
+        return sp.float(a + b);
+      case '-':
+        return sp.float(a - b);
+      case '*':
+        return sp.float(a * b);
+      case '/':
+        if (b === 0) throw new PyException('ZeroDivisionError', 'float division by zero', pos);
+        return sp.float(a / b);
+      case '**':
+        return sp.float(a ** b);
+      case '//':
+        if (b === 0) throw new PyException('ZeroDivisionError', 'float floor division by zero', pos);
+        return sp.float(Math.floor(a / b));
+      case '%':
+        if (b === 0) throw new PyException('ZeroDivisionError', 'float modulo', pos);
+        return sp.float(a - Math.floor(a / b) * b);
+    }
+    throw new PyException('TypeError', `unsupported operand type(s) for ${op}: 'float' and 'float'`, pos);
+  }
+
+  private unary(op: string, v: PyObj, pos: Pos): PyObj {
+    const sp = this.space;
+    if (op === 'not') return sp.bool(!this.truthy(v));
+    if (v instanceof IntObj) {
+      if (op === '-') return sp.int(-v.value);
+      if (op === '+') return sp.int(v.value);
+      return sp.int(-v.value - 1n);
+    }
+    if (v instanceof FloatObj) {
+      if (op === '-') return sp.float(-v.value);
+      if (op === '+') return sp.float(v.value);
+    }
+    if (v instanceof ComplexObj) {
+      if (op === '-') return sp.complex(-v.real, -v.imag);
+      if (op === '+') return sp.complex(v.real, v.imag);
+    }
+    throw new PyException('TypeError', `bad operand type for unary ${op}: '${typeName(v)}'`, pos);
+  }
+
+  private compare(op: string, a: PyObj, b: PyObj, pos: Pos): boolean {
+    switch (op) {
+      case 'is':
+        return a === b;
+      case 'is not':
+        return a !== b;
+      case '==':
+        return pyEqualsKey(a, b) || (isList(a) && isList(b) && a.items.length === b.items.length && a.items.every((x, i) => pyEqualsKey(x, b.items[i]!)));
+      case '!=':
+        return !this.compare('==', a, b, pos);
+      case 'in':
+      case 'not in': {
+        let found: boolean;
+        if (b instanceof StrObj && a instanceof StrObj) found = b.value.includes(a.value);
+        else if (b instanceof DictObj) found = b.keys.some((k) => pyEqualsKey(k, a));
+        else {
+          found = false;
+          for (const x of this.iterate(this.space.incref(b), pos)) {
+            if (!found && pyEqualsKey(x, a)) found = true;
+            this.space.decref(x);
+          }
+          this.space.decref(b);
+        }
+        return op === 'in' ? found : !found;
+      }
+    }
+    if (isNumeric(a) && isNumeric(b) && !(a instanceof ComplexObj) && !(b instanceof ComplexObj)) {
+      const x = a instanceof IntObj && b instanceof IntObj ? [a.value, b.value] : [toNumber(a as IntObj), toNumber(b as IntObj)];
+      const [p, q] = x as [number | bigint, number | bigint];
+      return op === '<' ? p < q : op === '<=' ? p <= q : op === '>' ? p > q : p >= q;
+    }
+    if (a instanceof StrObj && b instanceof StrObj) {
+      return op === '<' ? a.value < b.value : op === '<=' ? a.value <= b.value : op === '>' ? a.value > b.value : a.value >= b.value;
+    }
+    throw new PyException('TypeError', `'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`, pos);
+  }
+
+  truthy(v: PyObj): boolean {
+    if (v instanceof IntObj) return v.value !== 0n;
+    if (v instanceof FloatObj) return v.value !== 0;
+    if (v === this.space.None) return false;
+    const n = lengthOf(v);
+    return n < 0 ? true : n > 0;
+  }
+
+  private truthyRelease(v: PyObj): boolean {
+    const t = this.truthy(v);
+    this.space.decref(v);
+    return t;
+  }
+
+  /** Yields new references to the items of `v` (which stays owned by the caller). */
+  *iterate(v: PyObj, pos: Pos): Generator<PyObj> {
+    const sp = this.space;
+    if (v instanceof ListObj || v instanceof TupleObj) {
+      for (let i = 0; i < v.items.length; i++) yield sp.incref(v.items[i]!);
+    } else if (v instanceof RangeObj) {
+      for (let i = v.start; v.step > 0n ? i < v.stop : i > v.stop; i += v.step) {
+        this.tick(pos);
+        yield sp.int(i);
+      }
+    } else if (v instanceof StrObj) {
+      for (const ch of v.value) yield sp.str(ch);
+    } else if (v instanceof BytesObj || v instanceof ByteArrayObj) {
+      for (const b of v.value) yield sp.int(BigInt(b));
+    } else if (v instanceof DictObj) {
+      for (const k of [...v.keys]) yield sp.incref(k);
+    } else if (v instanceof SetObj) {
+      for (const k of [...v.items]) yield sp.incref(k);
+    } else {
+      throw new PyException('TypeError', `'${typeName(v)}' object is not iterable`, pos);
+    }
+  }
+
+  private getItem(obj: PyObj, key: PyObj, pos: Pos): PyObj {
+    const sp = this.space;
+    if ((obj instanceof ListObj || obj instanceof TupleObj) && key instanceof IntObj) {
+      const i = normIndex(key.value, obj.items.length, pos);
+      return sp.incref(obj.items[i]!);
+    }
+    if (obj instanceof StrObj && key instanceof IntObj) {
+      const chars = [...obj.value];
+      return sp.str(chars[normIndex(key.value, chars.length, pos)]!);
+    }
+    if ((obj instanceof BytesObj || obj instanceof ByteArrayObj) && key instanceof IntObj) {
+      return sp.int(BigInt(obj.value[normIndex(key.value, obj.value.length, pos)]!));
+    }
+    if (obj instanceof DictObj) {
+      const i = obj.keys.findIndex((k) => pyEqualsKey(k, key));
+      if (i < 0) throw new PyException('KeyError', this.repr(key), pos);
+      return sp.incref(obj.values[i]!);
+    }
+    throw new PyException('TypeError', `'${typeName(obj)}' object is not subscriptable with '${typeName(key)}'`, pos);
+  }
+
+  private setItem(obj: PyObj, key: PyObj, v: PyObj, pos: Pos): void {
+    const sp = this.space;
+    if (obj instanceof ListObj && key instanceof IntObj) {
+      const i = normIndex(key.value, obj.items.length, pos);
+      const old = obj.items[i]!;
+      obj.items[i] = v;
+      sp.decref(key);
+      sp.decref(old);
+      return;
+    }
+    if (obj instanceof DictObj) {
+      sp.dictSet(obj, key, v);
+      return;
+    }
+    sp.decref(key);
+    sp.decref(v);
+    throw new PyException('TypeError', `'${typeName(obj)}' object does not support item assignment`, pos);
+  }
+
+  private delItem(obj: PyObj, key: PyObj, pos: Pos): void {
+    const sp = this.space;
+    if (obj instanceof ListObj && key instanceof IntObj) {
+      const i = normIndex(key.value, obj.items.length, pos);
+      sp.decref(key);
+      this.listDelete(obj, i);
+      return;
+    }
+    if (obj instanceof DictObj) {
+      const i = obj.keys.findIndex((k) => pyEqualsKey(k, key));
+      sp.decref(key);
+      if (i < 0) throw new PyException('KeyError', this.repr(key), pos);
+      sp.dictDelete(obj, i);
+      return;
+    }
+    sp.decref(key);
+    throw new PyException('TypeError', `'${typeName(obj)}' object does not support item deletion`, pos);
+  }
+
+  private listDelete(l: ListObj, i: number): void {
+    const [old] = l.items.splice(i, 1);
+    // list_ass_slice shrinks through list_resize.
+    const n = l.items.length;
+    l.items.length = n;
+    this.space.listResize(l, n);
+    this.space.decref(old!);
+  }
+
+  /** list.extend with owned items (list_extend of a list or tuple: one resize). */
+  listExtend(l: ListObj, items: PyObj[]): void {
+    const sp = this.space;
+    if (items.length === 0) return;
+    if (l.itemsHandle === 0 && sp.rules.extendEmptyPreallocates) sp.setListAllocation(l, listPreallocation(sp.rules, items.length));
+    else sp.listResize(l, l.items.length + items.length);
+    l.items.push(...items);
+  }
+
+  private getAttr(obj: PyObj, name: string, pos: Pos): PyObj {
+    if (obj instanceof RuntimeObj) {
+      const v = obj.attrs.get(name);
+      if (v !== undefined) return this.space.incref(v);
+    }
+    const m = this.method(obj, name, pos);
+    if (m !== null) return m;
+    throw new PyException('AttributeError', `'${typeName(obj)}' object has no attribute '${name}'`, pos);
+  }
+
+  /** Bound methods of built-in types that change memory. */
+  private method(obj: PyObj, name: string, pos: Pos): PyObj | null {
+    const sp = this.space;
+    const bound = (fn: (args: PyObj[], kw: Map<string, PyObj>) => PyObj): RuntimeObj => {
+      sp.incref(obj);
+      return new RuntimeObj(`method ${typeName(obj)}.${name}`, (args, kw) => fn(args, kw));
+    };
+    const none = (): PyObj => sp.incref(sp.None);
+    if (obj instanceof ListObj) {
+      switch (name) {
+        case 'append':
+          return bound(([x]) => (sp.listAppend(obj, sp.incref(need(x, pos))), none()));
+        case 'extend':
+          return bound(([x]) => {
+            const items = [...this.iterate(need(x, pos), pos)];
+            if (x instanceof ListObj || x instanceof TupleObj) this.listExtend(obj, items);
+            else for (const y of items) sp.listAppend(obj, y);
+            return none();
+          });
+        case 'insert':
+          return bound(([i, x]) => {
+            const n = obj.items.length;
+            let k = Number((need(i, pos) as IntObj).value);
+            if (k < 0) k = Math.max(0, n + k);
+            if (k > n) k = n;
+            sp.listResize(obj, n + 1);
+            obj.items.splice(k, 0, sp.incref(need(x, pos)));
+            return none();
+          });
+        case 'pop':
+          return bound(([i]) => {
+            if (obj.items.length === 0) throw new PyException('IndexError', 'pop from empty list', pos);
+            const k = i === undefined ? obj.items.length - 1 : normIndex((i as IntObj).value, obj.items.length, pos);
+            const v = sp.incref(obj.items[k]!);
+            this.listDelete(obj, k);
+            return v;
+          });
+        case 'remove':
+          return bound(([x]) => {
+            const k = obj.items.findIndex((y) => pyEqualsKey(y, need(x, pos)));
+            if (k < 0) throw new PyException('ValueError', 'list.remove(x): x not in list', pos);
+            this.listDelete(obj, k);
+            return none();
+          });
+        case 'clear':
+          return bound(() => {
+            const items = obj.items;
+            obj.items = [];
+            if (obj.itemsHandle !== 0) sp.release('MEM', obj.itemsHandle, 'list items');
+            obj.itemsHandle = 0;
+            obj.allocated = 0;
+            for (const x of items) sp.decref(x);
+            return none();
+          });
+      }
+    }
+    if (obj instanceof DictObj) {
+      switch (name) {
+        case 'setdefault':
+          return bound(([k, d]) => {
+            const i = obj.keys.findIndex((y) => pyEqualsKey(y, need(k, pos)));
+            if (i >= 0) return sp.incref(obj.values[i]!);
+            const v = d ?? sp.None;
+            sp.dictSet(obj, sp.incref(need(k, pos)), sp.incref(v));
+            return sp.incref(v);
+          });
+        case 'get':
+          return bound(([k, d]) => {
+            const i = obj.keys.findIndex((y) => pyEqualsKey(y, need(k, pos)));
+            return sp.incref(i >= 0 ? obj.values[i]! : (d ?? sp.None));
+          });
+        case 'pop':
+          return bound(([k, d]) => {
+            const i = obj.keys.findIndex((y) => pyEqualsKey(y, need(k, pos)));
+            if (i < 0) {
+              if (d === undefined) throw new PyException('KeyError', this.repr(need(k, pos)), pos);
+              return sp.incref(d);
+            }
+            const v = sp.incref(obj.values[i]!);
+            sp.dictDelete(obj, i);
+            return v;
+          });
+        case 'update':
+          return bound(([m], kw) => {
+            if (m instanceof DictObj) m.keys.forEach((k, i) => sp.dictSet(obj, sp.incref(k), sp.incref(m.values[i]!)));
+            for (const [k, v] of kw) sp.dictSet(obj, sp.str(k), sp.incref(v));
+            return none();
+          });
+        case 'clear':
+          return bound(() => (sp.dictClear(obj), none()));
+      }
+    }
+    if (obj instanceof SetObj && obj.type === 'set') {
+      switch (name) {
+        case 'add':
+          return bound(([x]) => (sp.setAdd(obj, sp.incref(need(x, pos))), none()));
+        case 'discard':
+        case 'remove':
+          return bound(([x]) => {
+            const i = obj.items.findIndex((y) => pyEqualsKey(y, need(x, pos)));
+            if (i < 0) {
+              if (name === 'remove') throw new PyException('KeyError', this.repr(need(x, pos)), pos);
+              return none();
+            }
+            sp.setDiscardAt(obj, i);
+            return none();
+          });
+        case 'update':
+          return bound(([x]) => {
+            for (const y of this.iterate(need(x, pos), pos)) sp.setAdd(obj, y);
+            return none();
+          });
+        case 'clear':
+          return bound(() => (sp.setClear(obj), none()));
+      }
+    }
+    if (obj instanceof ByteArrayObj && (name === 'append' || name === 'extend')) {
+      return bound(([x]) => {
+        const add = name === 'append' ? new Uint8Array([Number((need(x, pos) as IntObj).value)]) : [...this.iterate(need(x, pos), pos)].map((y) => Number((y as IntObj).value));
+        sp.bytearrayResize(obj, concat(obj.value, Uint8Array.from(add)));
+        return none();
+      });
+    }
+    return null;
+  }
+
+  // =========================================================================================
+  // Builtins
+  // =========================================================================================
+
+  private installBuiltins(): void {
+    const sp = this.space;
+    const def = (name: string, fn: (args: PyObj[], kw: Map<string, PyObj>, pos: Pos) => PyObj): RuntimeObj => {
+      const o = new RuntimeObj(`builtin ${name}`, fn);
+      this.builtins.set(name, o);
+      return o;
+    };
+    def('len', ([x], _kw, pos) => {
+      const n = lengthOf(need(x, pos));
+      if (n < 0) throw new PyException('TypeError', `object of type '${typeName(x!)}' has no len()`, pos);
+      return sp.int(BigInt(n));
+    });
+    def('range', (args, _kw, pos) => {
+      const v = args.map((a) => {
+        if (!(a instanceof IntObj)) throw new PyException('TypeError', `'${typeName(a)}' object cannot be interpreted as an integer`, pos);
+        return a.value;
+      });
+      if (v.length === 1) return sp.range(0n, v[0]!, 1n);
+      if (v.length === 2) return sp.range(v[0]!, v[1]!, 1n);
+      if (v[2] === 0n) throw new PyException('ValueError', 'range() arg 3 must not be zero', pos);
+      return sp.range(v[0]!, v[1]!, v[2]!);
+    });
+    def('list', ([x], _kw, pos) => {
+      const l = sp.list();
+      if (x === undefined) return l;
+      const n = lengthOf(x);
+      // list___init__: 3.8+ preallocates for a sized iterable; then list_extend.
+      if (n > 0 && sp.rules.listPreallocate) sp.setListAllocation(l, listPreallocation(sp.rules, n));
+      const items = [...this.iterate(x, pos)];
+      if (x instanceof ListObj || x instanceof TupleObj) {
+        sp.listResize(l, items.length);
+      } else {
+        // Iterator path: make room for the length hint, append, then cut back.
+        const hint = n >= 0 ? n : 8;
+        sp.listResize(l, hint);
+        for (let i = hint; i < items.length; i++) sp.listResize(l, i + 1);
+        l.items = items;
+        sp.listResize(l, items.length);
+        return l;
+      }
+      l.items = items;
+      return l;
+    });
+    def('tuple', ([x], _kw, pos) => (x === undefined ? sp.incref(sp.emptyTuple) : x instanceof TupleObj ? sp.incref(x) : sp.tuple([...this.iterate(x, pos)])));
+    def('set', ([x], _kw, pos) => sp.setFromItems('set', x === undefined ? [] : [...this.iterate(x, pos)]));
+    def('frozenset', ([x], _kw, pos) => sp.setFromItems('frozenset', x === undefined ? [] : [...this.iterate(x, pos)]));
+    const dict = def('dict', ([x], kw, pos) => {
+      const d = sp.dict(true);
+      if (x instanceof DictObj) x.keys.forEach((k, i) => sp.dictSet(d, sp.incref(k), sp.incref(x.values[i]!)));
+      else if (x !== undefined) {
+        for (const pair of this.iterate(x, pos)) {
+          const kv = [...this.iterate(pair, pos)];
+          sp.decref(pair);
+          if (kv.length !== 2) throw new PyException('ValueError', 'dictionary update sequence element has wrong length', pos);
+          sp.dictSet(d, kv[0]!, kv[1]!);
+        }
+      }
+      for (const [k, v] of kw) sp.dictSet(d, sp.str(k), sp.incref(v));
+      return d;
+    });
+    dict.attrs.set(
+      'fromkeys',
+      new RuntimeObj('builtin dict.fromkeys', ([keys, value], _kw, pos) => {
+        const d = sp.dict(true);
+        for (const k of this.iterate(need(keys, pos), pos)) sp.dictSet(d, k, sp.incref(value ?? sp.None));
+        return d;
+      }),
+    );
+    def('bytes', ([x], _kw, pos) => {
+      if (x === undefined) return sp.bytes(new Uint8Array(0));
+      if (x instanceof IntObj) return sp.bytes(new Uint8Array(Number(x.value)));
+      if (x instanceof BytesObj) return sp.incref(x);
+      return sp.bytes(Uint8Array.from([...this.iterate(x, pos)].map((y) => Number((y as IntObj).value))));
+    });
+    def('bytearray', ([x], _kw, pos) => {
+      if (x === undefined) return sp.bytearray(new Uint8Array(0));
+      if (x instanceof IntObj) return sp.bytearray(new Uint8Array(Number(x.value)));
+      if (x instanceof BytesObj || x instanceof ByteArrayObj) return sp.bytearray(x.value.slice());
+      return sp.bytearray(Uint8Array.from([...this.iterate(x, pos)].map((y) => Number((y as IntObj).value))));
+    });
+    def('str', ([x]) => (x === undefined ? sp.str('') : x instanceof StrObj ? sp.incref(x) : sp.str(this.display(x))));
+    def('int', ([x], _kw, pos) => {
+      if (x === undefined) return sp.int(0n);
+      if (x instanceof IntObj) return sp.int(x.value);
+      if (x instanceof FloatObj) return sp.int(BigInt(Math.trunc(x.value)));
+      if (x instanceof StrObj && /^\s*[-+]?\d+\s*$/.test(x.value)) return sp.int(BigInt(x.value.trim()));
+      throw new PyException('ValueError', `invalid literal for int(): ${this.repr(x)}`, pos);
+    });
+    def('float', ([x], _kw, pos) => {
+      if (x === undefined) return sp.float(0);
+      if (x instanceof IntObj || x instanceof FloatObj) return sp.float(toNumber(x));
+      if (x instanceof StrObj) {
+        const t = x.value.trim().toLowerCase();
+        const v = t === 'inf' || t === '+inf' || t === 'infinity' ? Infinity : t === '-inf' || t === '-infinity' ? -Infinity : t === 'nan' ? NaN : Number(t);
+        if (Number.isNaN(v) && t !== 'nan') throw new PyException('ValueError', `could not convert string to float: ${this.repr(x)}`, pos);
+        return sp.float(v);
+      }
+      throw new PyException('TypeError', `float() argument must be a string or a number, not '${typeName(x)}'`, pos);
+    });
+    def('complex', ([a, b]) => sp.complex(a ? toNumber(a as IntObj) : 0, b ? toNumber(b as IntObj) : 0));
+    def('object', () => sp.object());
+    def('id', ([x], _kw, pos) => sp.int(BigInt(need(x, pos).address)));
+    def('type', ([x], _kw, pos) => sp.str(typeName(need(x, pos))));
+    def('print', (args) => {
+      this.print(args.map((a) => this.display(a)).join(' ') + '\n');
+      return sp.incref(sp.None);
+    });
+    def('iter', ([x], _kw, pos) => sp.incref(need(x, pos)));
+    const sys = new RuntimeObj('module sys');
+    sys.attrs.set('getsizeof', new RuntimeObj('builtin sys.getsizeof', ([x], _kw, pos) => sp.int(BigInt(sp.sizeOf(need(x, pos))))));
+    this.builtins.set('module:sys', sys);
+    const gc = new RuntimeObj('module gc');
+    gc.attrs.set('collect', new RuntimeObj('builtin gc.collect', () => sp.int(0n)));
+    gc.attrs.set('is_tracked', new RuntimeObj('builtin gc.is_tracked', ([x], _kw, pos) => sp.bool(need(x, pos).gcTracked)));
+    this.builtins.set('module:gc', gc);
+  }
+
+  // =========================================================================================
+  // Text
+  // =========================================================================================
+
+  repr(v: PyObj): string {
+    if (v instanceof StrObj) return `'${v.value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    return this.display(v);
+  }
+
+  display(v: PyObj): string {
+    const sp = this.space;
+    if (v === sp.None) return 'None';
+    if (v === sp.True) return 'True';
+    if (v === sp.False) return 'False';
+    if (v === sp.Ellipsis) return 'Ellipsis';
+    if (v instanceof IntObj) return v.value.toString();
+    if (v instanceof FloatObj) return formatFloat(v.value);
+    if (v instanceof ComplexObj) return v.real === 0 ? `${formatFloat(v.imag).replace(/\.0$/, '')}j` : `(${formatFloat(v.real).replace(/\.0$/, '')}+${formatFloat(v.imag).replace(/\.0$/, '')}j)`;
+    if (v instanceof StrObj) return v.value;
+    if (v instanceof BytesObj) return `b'${[...v.value].map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('')}'`;
+    if (v instanceof TupleObj) return `(${v.items.map((x) => this.repr(x)).join(', ')}${v.items.length === 1 ? ',' : ''})`;
+    if (v instanceof ListObj) return `[${v.items.map((x) => this.repr(x)).join(', ')}]`;
+    if (v instanceof DictObj) return `{${v.keys.map((k, i) => `${this.repr(k)}: ${this.repr(v.values[i]!)}`).join(', ')}}`;
+    if (v instanceof SetObj) return v.items.length === 0 ? `${v.type}()` : `{${v.items.map((x) => this.repr(x)).join(', ')}}`;
+    if (v instanceof RangeObj) return v.step === 1n ? `range(${v.start}, ${v.stop})` : `range(${v.start}, ${v.stop}, ${v.step})`;
+    if (v instanceof RuntimeObj) return `<${v.label}>`;
+    return `<${v.type} object at 0x${v.address.toString(16)}>`;
+  }
+}
+
+function isConstant(e: Expr): boolean {
+  switch (e.k) {
+    case 'int':
+    case 'float':
+    case 'imag':
+    case 'str':
+    case 'bytes':
+    case 'const':
+      return true;
+    case 'unary':
+      return e.op === '-' && (e.operand.k === 'int' || e.operand.k === 'float');
+    case 'tuple':
+      return e.elts.every(isConstant);
+    default:
+      return false;
+  }
+}
+
+export function typeName(v: PyObj): string {
+  if (v instanceof RuntimeObj) return v.label.split(' ')[0]!;
+  return v.type;
+}
+
+function need(x: PyObj | undefined, pos: Pos): PyObj {
+  if (x === undefined) throw new PyException('TypeError', 'missing required argument', pos);
+  return x;
+}
+
+function isNumeric(v: PyObj): boolean {
+  return v instanceof IntObj || v instanceof FloatObj || v instanceof ComplexObj;
+}
+
+function isList(v: PyObj): v is ListObj {
+  return v instanceof ListObj;
+}
+
+function toNumber(v: IntObj | FloatObj): number {
+  return v instanceof IntObj ? Number(v.value) : v.value;
+}
+
+function toComplex(v: PyObj): [number, number] {
+  if (v instanceof ComplexObj) return [v.real, v.imag];
+  return [toNumber(v as IntObj), 0];
+}
+
+function lengthOf(v: PyObj): number {
+  if (v instanceof ListObj || v instanceof TupleObj) return v.items.length;
+  if (v instanceof StrObj) return v.length;
+  if (v instanceof BytesObj || v instanceof ByteArrayObj) return v.value.length;
+  if (v instanceof DictObj) return v.keys.length;
+  if (v instanceof SetObj) return v.items.length;
+  if (v instanceof RangeObj) {
+    const n = v.step > 0n ? (v.stop - v.start + v.step - 1n) / v.step : (v.start - v.stop - v.step - 1n) / -v.step;
+    return n > 0n ? Number(n) : 0;
+  }
+  return -1;
+}
+
+function normIndex(i: bigint, n: number, pos: Pos): number {
+  let k = Number(i);
+  if (k < 0) k += n;
+  if (k < 0 || k >= n) throw new PyException('IndexError', 'index out of range', pos);
+  return k;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function repeatBytes(a: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(a.length * n);
+  for (let i = 0; i < n; i++) out.set(a, i * a.length);
+  return out;
+}
+
+function repeatItems(a: PyObj[], n: number): PyObj[] {
+  const out: PyObj[] = [];
+  for (let i = 0; i < n; i++) out.push(...a);
+  return out;
+}
+
+function formatFloat(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return x.toFixed(1);
+  return String(x).replace('e+', 'e+').replace(/e(-?)(\d)$/, 'e$10$2');
+}
