@@ -61,6 +61,7 @@ const USAGE = `usage: node scripts/fuzz-oracle.mjs --oracle-dir DIR --seeds A-B[
   --fail-dir DIR       where mismatches go (default /tmp/fuzz-fail)
   --max-shrinks N      shrink at most N mismatches (default 3; the rest are only saved)
   --max-saves N        save at most N mismatching traces (default 30)
+  --stop-after N       stop after N mismatches (default: never)
   --shrink-tests N     at most N replays per shrink (default 4000)
   --shrink-seconds S   at most S seconds per shrink (default 900)
   --no-check           do not pass --check to the oracle
@@ -79,7 +80,7 @@ const USAGE = `usage: node scripts/fuzz-oracle.mjs --oracle-dir DIR --seeds A-B[
 function parseArgs(argv) {
   const o = {
     oracleDir: null, seeds: '1-10', ops: 20000, versions: ALL_VERSIONS.join(','), offsets: DEFAULT_OFFSETS.join(';'),
-    style: null, safeIds: false, failDir: '/tmp/fuzz-fail', maxShrinks: 3, maxSaves: 30, shrinkTests: 4000,
+    style: null, safeIds: false, failDir: '/tmp/fuzz-fail', maxShrinks: 3, maxSaves: 30, shrinkTests: 4000, stopAfter: Infinity,
     shrinkSeconds: 900, check: true, cli: null, build: false, genOnly: null, replay: null,
     shrink: false, quiet: false,
   };
@@ -100,6 +101,7 @@ function parseArgs(argv) {
       case '--fail-dir': o.failDir = val(i); i++; break;
       case '--max-shrinks': o.maxShrinks = intArg(a, val(i)); i++; break;
       case '--max-saves': o.maxSaves = intArg(a, val(i)); i++; break;
+      case '--stop-after': o.stopAfter = intArg(a, val(i)); i++; break;
       case '--shrink-tests': o.shrinkTests = intArg(a, val(i)); i++; break;
       case '--shrink-seconds': o.shrinkSeconds = intArg(a, val(i)); i++; break;
       case '--no-check': o.check = false; break;
@@ -753,7 +755,30 @@ function shrink(opts, version, offsets, ops, workFile, log) {
       if (!test(cand).same) { cur = cand; hi = cand.length; } else lo = mid + 1;
     }
   }
-  // 3. Delete chunks, halving the chunk size.
+  // 3. Delete whole block lifetimes: chunks of ids (every op naming them), halving the chunk size.
+  {
+    const idsOf = (ops) => [...new Set(ops.map((op) => op[1]))];
+    let ids = idsOf(cur);
+    let chunk = Math.max(1, ids.length >> 1);
+    for (;;) {
+      let removed = false;
+      for (let start = 0; start < ids.length && budgetLeft();) {
+        const drop = new Set(ids.slice(start, start + chunk));
+        const cand = repair(cur.filter((op) => !drop.has(op[1])));
+        if (cand.length < cur.length && !test(cand).same) {
+          cur = cand;
+          ids = ids.filter((id) => !drop.has(id));
+          removed = true;
+        } else {
+          start += chunk;
+        }
+      }
+      log(`  shrink: ${cur.length} ops, ${ids.length} ids after deleting id groups of ${chunk} (${tests} replays)`);
+      if (!budgetLeft() || (chunk === 1 && !removed)) break;
+      if (chunk > 1) chunk = Math.max(1, chunk >> 1);
+    }
+  }
+  // 4. Delete chunks of operations, halving the chunk size.
   let chunk = Math.max(1, cur.length >> 1);
   for (;;) {
     let removed = false;
@@ -771,7 +796,7 @@ function shrink(opts, version, offsets, ops, workFile, log) {
     if (chunk === 1 && !removed) break;
     if (chunk > 1) chunk = Math.max(1, chunk >> 1);
   }
-  // 4. Rename ids to 1, 2, 3, ... in order of appearance, and simplify sizes, if it still mismatches.
+  // 5. Rename ids to 1, 2, 3, ... in order of appearance, if it still mismatches.
   if (budgetLeft()) {
     const names = new Map();
     const cand = cur.map((op) => {
@@ -864,7 +889,8 @@ async function main() {
     ? [{ name: opts.replay.replace(/[^\w.-]+/g, '_'), get: () => ({ ops: parseTraceText(readFileSync(opts.replay, 'utf8')), header: [`replay of ${opts.replay}`] }) }]
     : opts.seedList.map((seed) => ({ name: `seed${seed}`, get: () => generate(seed, opts.ops, opts) }));
 
-  for (const job of jobs) {
+  outer: for (const job of jobs) {
+    if (failures.length >= opts.stopAfter) break;
     const t = job.get();
     const text = traceText(t.ops, t.header);
     writeFileSync(traceFile, text);
@@ -873,6 +899,7 @@ async function main() {
     let bad = 0;
     for (const v of versions) {
       for (const off of opts.offsetList) {
+        if (failures.length >= opts.stopAfter) break outer;
         const st = stats.get(`${v}|${off}`);
         st.traces++;
         st.ops += t.ops.length;

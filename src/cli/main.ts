@@ -12,6 +12,10 @@ import { TraceReader, TraceError, type TraceSink } from '../core/trace/reader';
 import { StreamReplay, createReplayHeap, formatSummary } from '../core/trace/replay';
 import { TraceCompiler, replayCompiled } from '../core/trace/compiled';
 import { formatMallocStats } from '../core/pymalloc/stats';
+import { PySyntaxError } from '../core/python/ast';
+import { PyException } from '../core/python/interp';
+import { describeError } from '../core/python/session';
+import { EXPLAIN_HELP, RUN_HELP, SIZEOF_HELP, explainCommand, runCommand, sizeofCommand, type PyOptions } from './python-commands';
 
 class UsageError extends Error {}
 
@@ -20,12 +24,18 @@ const MAIN_HELP = `pyheap: an exact simulation of CPython's memory allocators (P
 Usage:
   pyheap replay [--python X] [--arena-offsets L | --aslr SEED] [--internals] [--bench N] [FILE|-]
   pyheap stats  [--python X] [--arena-offsets L | --aslr SEED] [FILE|-]
+  pyheap sizeof  [--python X] [--pythonmalloc MODE]          (expressions on stdin)
+  pyheap run     [--python X] [--pythonmalloc MODE] [--budget N] FILE
+  pyheap explain [--python X] EXPR
   pyheap versions
   pyheap COMMAND --help
 
 Commands:
   replay    replay an allocation trace and print where every block lands
   stats     replay a trace and print sys._debugmallocstats() for the end state
+  sizeof    sys.getsizeof of Python expressions, per version
+  run       run a Python script on the simulated heap and print its memory events
+  explain   the memory layout of one object, field by field, and the block it lives in
   versions  list the CPython versions the simulation knows
 
 Traces are read from FILE, or from standard input when FILE is '-' or absent.
@@ -255,6 +265,29 @@ async function cmdStats(args: string[]): Promise<void> {
   await out.end();
 }
 
+function pyOptions(args: string[], extra: Record<string, { type: 'string' | 'boolean' }>): { o: PyOptions; positionals: string[]; help: boolean } {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { python: { type: 'string' }, pythonmalloc: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...extra },
+  });
+  const v = values as Record<string, string | boolean | undefined>;
+  const o: PyOptions = { python: getProfile((v['python'] as string | undefined) ?? DEFAULT_PROFILE_ID).id };
+  const pm = v['pythonmalloc'] as string | undefined;
+  if (pm !== undefined) {
+    if (pm !== 'pymalloc' && pm !== 'malloc') {
+      throw new UsageError(`--pythonmalloc: '${pm}' is not supported (supported: pymalloc, malloc; debug modes are not simulated yet)`);
+    }
+    o.pythonMalloc = pm;
+  }
+  const b = v['budget'] as string | undefined;
+  if (b !== undefined) {
+    if (!/^\d{1,10}$/.test(b)) throw new UsageError(`--budget wants an operation count, got '${b}'`);
+    o.budget = Number(b);
+  }
+  return { o, positionals, help: v['help'] === true };
+}
+
 function cmdVersions(args: string[]): void {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write('Usage: pyheap versions\n\nLists the CPython versions (profiles) the simulation knows.\n');
@@ -286,11 +319,40 @@ export async function main(argv: string[]): Promise<number> {
       case 'versions':
         cmdVersions(rest);
         return 0;
+      case 'sizeof': {
+        const { o, positionals, help } = pyOptions(rest, {});
+        if (help) {
+          process.stdout.write(SIZEOF_HELP);
+          return 0;
+        }
+        if (positionals.length > 0) throw new UsageError('sizeof reads expressions from standard input; it takes no FILE');
+        await sizeofCommand(o);
+        return 0;
+      }
+      case 'run': {
+        const { o, positionals, help } = pyOptions(rest, { budget: { type: 'string' } });
+        if (help) {
+          process.stdout.write(RUN_HELP);
+          return 0;
+        }
+        if (positionals.length !== 1) throw new UsageError('run wants exactly one FILE');
+        return runCommand(o, positionals[0]!);
+      }
+      case 'explain': {
+        const { o, positionals, help } = pyOptions(rest, {});
+        if (help) {
+          process.stdout.write(EXPLAIN_HELP);
+          return 0;
+        }
+        if (positionals.length !== 1) throw new UsageError('explain wants exactly one expression (quote it)');
+        explainCommand(o, positionals[0]!);
+        return 0;
+      }
       default:
         throw new UsageError(`unknown command '${cmd}' (try 'pyheap --help')`);
     }
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = e instanceof PySyntaxError || e instanceof PyException ? describeError(e) : e instanceof Error ? e.message : String(e);
     process.stderr.write(`error: ${msg.split('\n')[0]}\n`);
     return 2;
   }

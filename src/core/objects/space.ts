@@ -30,12 +30,13 @@ import {
 export type Domain = 'OBJ' | 'MEM' | 'RAW';
 
 /** One thing that happened to memory or objects, in order. */
-export type HeapEvent =
+export type HeapEvent = { line: number } & (
   | { kind: 'alloc'; domain: Domain; size: number; handle: number; address: number; what: string }
   | { kind: 'realloc'; domain: Domain; size: number; oldAddress: number; handle: number; address: number; what: string }
   | { kind: 'free'; domain: Domain; address: number; what: string }
   | { kind: 'create'; type: string; address: number; static: boolean; freelist: boolean }
-  | { kind: 'destroy'; type: string; address: number; freelist: boolean };
+  | { kind: 'destroy'; type: string; address: number; freelist: boolean }
+);
 
 export type TypeName =
   | 'NoneType'
@@ -201,6 +202,8 @@ export class ObjectSpace {
   readonly heap: PymallocHeap;
   readonly rules: ObjectRules;
   readonly events: HeapEvent[] = [];
+  /** Source line of the statement being executed, stamped on every event (0: none). */
+  currentLine = 0;
   readonly pythonMalloc: 'pymalloc' | 'malloc';
 
   readonly None: PyObj;
@@ -257,7 +260,7 @@ export class ObjectSpace {
   allocate(domain: Domain, size: number, what: string): number {
     const h = this.domainMalloc(domain, size);
     if (h === 0) throw new SimMemoryError(`cannot allocate ${size} bytes for ${what}`);
-    this.events.push({ kind: 'alloc', domain, size, handle: h, address: this.heap.addressOf(h), what });
+    this.events.push({ line: this.currentLine, kind: 'alloc', domain, size, handle: h, address: this.heap.addressOf(h), what });
     return h;
   }
 
@@ -279,13 +282,13 @@ export class ObjectSpace {
       nh = this.heap.realloc(h, size);
     }
     if (nh === 0) throw new SimMemoryError(`cannot reallocate ${size} bytes for ${what}`);
-    this.events.push({ kind: 'realloc', domain, size, oldAddress: old, handle: nh, address: this.heap.addressOf(nh), what });
+    this.events.push({ line: this.currentLine, kind: 'realloc', domain, size, oldAddress: old, handle: nh, address: this.heap.addressOf(nh), what });
     return nh;
   }
 
   release(domain: Domain, h: number, what: string): void {
     if (h === 0) return;
-    this.events.push({ kind: 'free', domain, address: this.heap.addressOf(h), what });
+    this.events.push({ line: this.currentLine, kind: 'free', domain, address: this.heap.addressOf(h), what });
     if (domain === 'RAW' || this.pythonMalloc === 'malloc') this.heap.raw.free(-h);
     else this.heap.free(h);
   }
@@ -305,7 +308,7 @@ export class ObjectSpace {
     o.handle = this.allocate('OBJ', pre + basic, o.type);
     o.address = this.heap.addressOf(o.handle) + pre;
     o.gcTracked = GC_TYPES.has(o.type);
-    this.events.push({ kind: 'create', type: o.type, address: o.address, static: false, freelist: false });
+    this.events.push({ line: this.currentLine, kind: 'create', type: o.type, address: o.address, static: false, freelist: false });
     return o;
   }
 
@@ -313,7 +316,7 @@ export class ObjectSpace {
     o.handle = from.handle;
     o.address = from.address;
     o.gcTracked = GC_TYPES.has(o.type);
-    this.events.push({ kind: 'create', type: o.type, address: o.address, static: false, freelist: true });
+    this.events.push({ line: this.currentLine, kind: 'create', type: o.type, address: o.address, static: false, freelist: true });
     return o;
   }
 
@@ -624,7 +627,7 @@ export class ObjectSpace {
 
   /** The type's tp_dealloc: releases what the object owns, then its block or a free-list slot. */
   private dealloc(o: PyObj): void {
-    this.events.push({ kind: 'destroy', type: o.type, address: o.address, freelist: false });
+    this.events.push({ line: this.currentLine, kind: 'destroy', type: o.type, address: o.address, freelist: false });
     o.gcTracked = false;
     if (o instanceof TupleObj) {
       for (const x of o.items) this.decref(x);

@@ -108,6 +108,7 @@ export class Interpreter {
 
   private exec(s: Stmt, scope: Map<string, PyObj>): void {
     this.tick(s.pos);
+    this.space.currentLine = s.pos.line;
     try {
       this.execInner(s, scope);
     } catch (e) {
@@ -1076,6 +1077,8 @@ export class Interpreter {
       return sp.incref(sp.None);
     });
     def('iter', ([x], _kw, pos) => sp.incref(need(x, pos)));
+    this.builtins.set('NotImplemented', sp.NotImplemented);
+    this.builtins.set('Ellipsis', sp.Ellipsis);
     const sys = new RuntimeObj('module sys');
     sys.attrs.set('getsizeof', new RuntimeObj('builtin sys.getsizeof', ([x], _kw, pos) => sp.int(BigInt(sp.sizeOf(need(x, pos))))));
     this.builtins.set('module:sys', sys);
