@@ -72,7 +72,8 @@ export function heapSummary(s: PythonSession): string {
     }
   }
   const k = heap.counters();
-  return `heap: ${blocks} pymalloc blocks in use (${bytes} bytes) in ${pools} pools of ${k.live} arena${k.live === 1 ? '' : 's'}; ${heap.rawAllocatedBlocks} raw blocks\n`;
+  const pl = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+  return `heap: ${pl(blocks, 'pymalloc block')} in use (${bytes} bytes) in ${pl(pools, 'pool')} of ${pl(k.live, 'arena')}; ${pl(heap.rawAllocatedBlocks, 'raw block')}\n`;
 }
 
 export interface PyOptions {

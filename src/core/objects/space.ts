@@ -565,6 +565,23 @@ export class ObjectSpace {
     s.fill = s.items.length;
   }
 
+  /**
+   * set_merge (set.update / set(x) with a set or frozenset): one big resize first when
+   * (fill + other.used) * 5 >= mask * 3, to (used + other.used) * 2, then plain insertions.
+   */
+  setMerge(s: SetObj, items: PyObj[]): void {
+    if (items.length === 0) return;
+    if ((s.fill + items.length) * 5 >= (s.tableSize - 1) * 3) this.setResize(s, (s.items.length + items.length) * 2);
+    for (const x of items) {
+      if (s.items.some((y) => pyEqualsKey(y, x))) {
+        this.decref(x);
+        continue;
+      }
+      s.items.push(x);
+      s.fill++;
+    }
+  }
+
   /** Removes item `i` (its slot becomes a dummy: fill is unchanged). */
   setDiscardAt(s: SetObj, i: number): void {
     const [x] = s.items.splice(i, 1);

@@ -32,6 +32,7 @@ import {
   pyEqualsKey,
 } from '../objects/space';
 import { listPreallocation } from '../objects/rules';
+import { collectConstants, constKey, type ConstValue } from './consts';
 
 /** A Python exception raised in the simulated program. */
 export class PyException extends Error {
@@ -91,9 +92,92 @@ export class Interpreter {
   // Statements
   // =========================================================================================
 
+  /**
+   * Runs a module (a script, or one console entry). Its constants are created first, as the
+   * compiler does, and released when the module's code object dies after the run; function
+   * bodies keep theirs.
+   */
   run(mod: Module): void {
     this.budget = this.operationBudget;
-    this.execBlock(mod.body, this.globals);
+    const held = this.loadConstants(mod);
+    try {
+      this.execBlock(mod.body, this.globals);
+    } finally {
+      this.releaseConstants(held);
+    }
+  }
+
+  /** Evaluates `expr` of module `mod` (one console expression) with its constants loaded. */
+  evaluate(mod: Module, expr: Expr): PyObj {
+    this.budget = this.operationBudget;
+    const held = this.loadConstants(mod);
+    try {
+      return this.eval(expr, this.globals);
+    } finally {
+      this.releaseConstants(held);
+    }
+  }
+
+  /** Objects of compile-time constants, by AST node. */
+  private readonly constOf = new Map<Expr, PyObj>();
+
+  /** The module code object dies: its constants lose their reference, its nodes are forgotten. */
+  private releaseConstants(held: { objs: PyObj[]; nodes: Expr[] }): void {
+    for (const n of held.nodes) this.constOf.delete(n);
+    for (const o of held.objs) this.space.decref(o);
+  }
+
+  /** Creates the constants of `mod` (shared per compilation, or per code object on 3.7). */
+  private loadConstants(mod: Module): { objs: PyObj[]; nodes: Expr[] } {
+    const sp = this.space;
+    const units = collectConstants(mod, sp.rules.constListExtend);
+    const held: { objs: PyObj[]; nodes: Expr[] } = { objs: [], nodes: [] };
+    let cache = new Map<string, PyObj>();
+    units.forEach((u, i) => {
+      if (sp.rules.minor === 7) cache = new Map();
+      // Each code object holds one reference to each of its constants.
+      const mine = new Set<PyObj>();
+      for (const { expr, value } of u.nodes) {
+        sp.currentLine = expr.pos.line;
+        const key = constKey(value);
+        let o = cache.get(key);
+        if (o === undefined) {
+          o = this.makeConst(value);
+          cache.set(key, o);
+          mine.add(o);
+          if (i === 0) held.objs.push(o);
+        } else if (!mine.has(o)) {
+          mine.add(o);
+          sp.incref(o);
+          if (i === 0) held.objs.push(o);
+        }
+        this.constOf.set(expr, o);
+        if (i === 0) held.nodes.push(expr);
+      }
+    });
+    return held;
+  }
+
+  private makeConst(c: ConstValue): PyObj {
+    const sp = this.space;
+    switch (c.t) {
+      case 'int':
+        return sp.int(c.v);
+      case 'float':
+        return sp.float(c.v);
+      case 'complex':
+        return sp.complex(c.re, c.im);
+      case 'str':
+        return sp.str(c.v);
+      case 'bytes':
+        return sp.bytes(c.v);
+      case 'tuple':
+        return sp.tuple(c.items.map((x) => this.makeConst(x)));
+      case 'frozenset':
+        return sp.setFromItems('frozenset', c.items.map((x) => this.makeConst(x)));
+      case 'singleton':
+        return sp.incref(c.v === 'None' ? sp.None : c.v === 'True' ? sp.True : c.v === 'False' ? sp.False : sp.Ellipsis);
+    }
   }
 
   private tick(pos: Pos): void {
@@ -303,6 +387,8 @@ export class Interpreter {
   eval(e: Expr, scope: Map<string, PyObj>): PyObj {
     this.tick(e.pos);
     const sp = this.space;
+    const c = this.constOf.get(e);
+    if (c !== undefined && e.k !== 'list' && e.k !== 'set') return sp.incref(c);
     switch (e.k) {
       case 'int':
         return sp.int(e.value);
@@ -324,10 +410,11 @@ export class Interpreter {
       case 'tuple':
         return sp.tuple(this.evalItems(e.elts, scope));
       case 'list':
-        return this.listDisplay(e.elts, scope);
+        return c instanceof TupleObj ? this.listFromConstTuple(c) : this.listDisplay(e.elts, scope);
       case 'set': {
         const s = sp.set();
-        for (const x of this.evalItems(e.elts, scope)) sp.setAdd(s, x);
+        if (c instanceof SetObj) sp.setMerge(s, c.items.map((x) => sp.incref(x)));
+        else for (const x of this.evalItems(e.elts, scope)) sp.setAdd(s, x);
         return s;
       }
       case 'dict': {
@@ -446,22 +533,16 @@ export class Interpreter {
     return out;
   }
 
-  /**
-   * A list display. 3.9+: more than two constant items compile to BUILD_LIST 0 and
-   * LIST_EXTEND of a constant tuple (list_extend: 3.9 grows with list_resize, 3.10+ preallocates
-   * exactly, rounded to even); otherwise BUILD_LIST n (an exact array).
-   */
+  /** 3.9+: BUILD_LIST 0 + LIST_EXTEND of a constant tuple (3.10+: exact preallocation). */
+  private listFromConstTuple(t: TupleObj): ListObj {
+    const l = this.space.list();
+    this.listExtend(l, t.items.map((x) => this.space.incref(x)));
+    return l;
+  }
+
+  /** BUILD_LIST n: an exact item array (or appends, with starred items). */
   private listDisplay(elts: Expr[], scope: Map<string, PyObj>): ListObj {
     const sp = this.space;
-    const constant = elts.length > 2 && elts.every((x) => isConstant(x));
-    if (sp.rules.constListExtend && constant) {
-      const items = this.evalItems(elts, scope);
-      const l = sp.list();
-      if (sp.rules.extendEmptyPreallocates) sp.setListAllocation(l, listPreallocation(sp.rules, items.length));
-      else sp.listResize(l, items.length);
-      l.items = items;
-      return l;
-    }
     if (elts.some((x) => x.k === 'starred')) {
       const l = sp.list();
       for (const x of this.evalItems(elts, scope)) sp.listAppend(l, x);
@@ -847,6 +928,7 @@ export class Interpreter {
       return new RuntimeObj(`method ${typeName(obj)}.${name}`, (args, kw) => fn(args, kw));
     };
     const none = (): PyObj => sp.incref(sp.None);
+    if (name === '__sizeof__' && !(obj instanceof RuntimeObj)) return bound(() => sp.int(BigInt(sp.basicSizeOf(obj))));
     if (obj instanceof ListObj) {
       switch (name) {
         case 'append':
@@ -1013,7 +1095,14 @@ export class Interpreter {
       return l;
     });
     def('tuple', ([x], _kw, pos) => (x === undefined ? sp.incref(sp.emptyTuple) : x instanceof TupleObj ? sp.incref(x) : sp.tuple([...this.iterate(x, pos)])));
-    def('set', ([x], _kw, pos) => sp.setFromItems('set', x === undefined ? [] : [...this.iterate(x, pos)]));
+    def('set', ([x], _kw, pos) => {
+      if (x instanceof SetObj) {
+        const s = sp.set();
+        sp.setMerge(s, x.items.map((y) => sp.incref(y)));
+        return s;
+      }
+      return sp.setFromItems('set', x === undefined ? [] : [...this.iterate(x, pos)]);
+    });
     def('frozenset', ([x], _kw, pos) => sp.setFromItems('frozenset', x === undefined ? [] : [...this.iterate(x, pos)]));
     const dict = def('dict', ([x], kw, pos) => {
       const d = sp.dict(true);
@@ -1115,24 +1204,6 @@ export class Interpreter {
     if (v instanceof RangeObj) return v.step === 1n ? `range(${v.start}, ${v.stop})` : `range(${v.start}, ${v.stop}, ${v.step})`;
     if (v instanceof RuntimeObj) return `<${v.label}>`;
     return `<${v.type} object at 0x${v.address.toString(16)}>`;
-  }
-}
-
-function isConstant(e: Expr): boolean {
-  switch (e.k) {
-    case 'int':
-    case 'float':
-    case 'imag':
-    case 'str':
-    case 'bytes':
-    case 'const':
-      return true;
-    case 'unary':
-      return e.op === '-' && (e.operand.k === 'int' || e.operand.k === 'float');
-    case 'tuple':
-      return e.elts.every(isConstant);
-    default:
-      return false;
   }
 }
 

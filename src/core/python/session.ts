@@ -43,7 +43,7 @@ export class PythonSession {
     const mod = parsePython(source);
     const only = mod.body.length === 1 ? mod.body[0]! : null;
     if (only === null || only.k !== 'expr') throw new PySyntaxError(1, 1, 'expected one expression');
-    return this.interp.eval(only.value as Expr, this.interp.globals);
+    return this.interp.evaluate(mod, only.value as Expr);
   }
 
   drop(o: PyObj): void {

@@ -1,0 +1,132 @@
+/**
+ * The interpreter on the simulated heap: semantics of the subset, the events statements leave,
+ * reference counting and free lists, limits (operation budget, MemoryError), determinism.
+ */
+import { describe, expect, it } from 'vitest';
+import { PySyntaxError } from '../../src/core/python/ast';
+import { PyException } from '../../src/core/python/interp';
+import { PythonSession } from '../../src/core/python/session';
+import { formatSummary } from '../../src/core/trace/replay';
+
+function session(python = '3.11', extra: { memoryLimit?: number; operationBudget?: number } = {}): { s: PythonSession; out: string[] } {
+  const out: string[] = [];
+  return { s: new PythonSession({ python, print: (t) => out.push(t.trimEnd()), ...extra }), out };
+}
+
+describe('the Python subset', () => {
+  it('computes with arbitrary-precision ints, floats, strings and containers', () => {
+    const { s, out } = session();
+    s.run(`
+x = 2**100 + 1
+y = x // 3 - (-7 % 3)
+print(y, 7 / 2, 'ab' * 3, b'x' + b'y', (1, 2) + (3,))
+l = [i * i for i in range(6) if i % 2 == 0]
+d = {k: v for k, v in [('a', 1), ('b', 2)]}
+d['c'] = 3
+del d['a']
+s = {1, 2, 2, 3}
+s.discard(2)
+a, *rest = l
+print(l, d, s, a, rest, len(d), 3 in s, 'b' in d)
+total = 0
+for n in range(10):
+    if n == 7:
+        break
+    if n % 2:
+        continue
+    total += n
+else:
+    total = -1
+print(total)
+def f(a, b=10, *args):
+    return a + b + len(args)
+print(f(1), f(1, 2, 3, 4), (lambda q: q * 2)(21))
+`);
+    expect(out).toEqual([
+      '422550200076076467165567735123 3.5 ababab b\'xy\' (1, 2, 3)',
+      "[0, 4, 16] {'b': 2, 'c': 3} {1, 3} 0 [4, 16] 2 True True",
+      '12',
+      '11 5 42',
+    ]);
+  });
+
+  it('raises Python errors with their position', () => {
+    const { s } = session();
+    expect(() => s.run('x = 1\ny = x + undefined_name\n')).toThrow(PyException);
+    try {
+      s.run('x = 1\ny = [1][5]\n');
+    } catch (e) {
+      expect(e).toBeInstanceOf(PyException);
+      expect((e as PyException).pyType).toBe('IndexError');
+      expect((e as PyException).pos).toEqual({ line: 2, col: 5 });
+    }
+    expect(() => s.run('try:\n    pass\nexcept:\n    pass\n')).toThrow(PySyntaxError);
+  });
+
+  it('stops runaway loops with the operation budget', () => {
+    const { s } = session('3.11', { operationBudget: 10_000 });
+    expect(() => s.run('while True:\n    pass\n')).toThrow(/operation budget of 10000 operations exhausted/);
+  });
+
+  it('raises MemoryError in the program when the heap hits its limit, and the app goes on', () => {
+    const { s } = session('3.11', { memoryLimit: 8 << 20 });
+    let err: unknown = null;
+    try {
+      s.run('x = []\nwhile True:\n    x.append(1000000 + len(x))\n');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PyException);
+    expect((err as PyException).pyType).toBe('MemoryError');
+    expect((err as PyException).pos!.line).toBe(3);
+    // The session still works after the error.
+    expect(s.sizeof('object()')).toBe(16);
+  });
+});
+
+describe('memory events', () => {
+  it('frees a container and its items in a cascade on del', () => {
+    const { s } = session();
+    const ev = s.run('x = [[1000]]\n');
+    expect(ev.filter((e) => e.kind === 'alloc').map((e) => (e.kind === 'alloc' ? e.what : ''))).toEqual(['int', 'list', 'list items', 'list', 'list items']);
+    const gone = s.run('del x\n');
+    expect(gone.filter((e) => e.kind === 'destroy').map((e) => (e.kind === 'destroy' ? e.type : ''))).toEqual(['list', 'list', 'int']);
+    // Lists go to the list free list; their item arrays and the int are freed.
+    expect(gone.filter((e) => e.kind === 'free').map((e) => (e.kind === 'free' ? e.what : ''))).toEqual(['int', 'list items', 'list items']);
+    expect(s.space.listFree.length).toBe(2);
+  });
+
+  it('reuses a freed float from the float free list at the same address', () => {
+    const { s } = session();
+    s.run('a = 1.5\n');
+    const addr = s.space.events.find((e) => e.kind === 'create')!;
+    s.run('del a\n');
+    const again = s.run('b = 2.5\n').find((e) => e.kind === 'create');
+    expect(again).toMatchObject({ type: 'float', freelist: true, address: (addr as { address: number }).address });
+  });
+
+  it('grows a list by appends exactly as list_resize does (3.8 and 3.11 differ)', () => {
+    for (const [python, caps] of [['3.8', [0, 4, 8, 16, 25, 35, 46, 58, 72, 88, 106]], ['3.11', [0, 4, 8, 16, 24, 32, 40, 52, 64, 76, 92]]] as const) {
+      const { s, out } = session(python);
+      s.run(`import sys\nx = []\nlast = -1\nfor i in range(90):\n    n = (sys.getsizeof(x) - sys.getsizeof([])) // 8\n    if n != last:\n        print(n)\n        last = n\n    x.append(i)\n`);
+      expect(out.map(Number)).toEqual(caps);
+    }
+  });
+
+  it('tracks containers in the GC, not atoms', () => {
+    const { s, out } = session();
+    s.run('import gc\nprint(gc.is_tracked([]), gc.is_tracked({}), gc.is_tracked(5), gc.is_tracked("a"))\n');
+    expect(out).toEqual(['True True False False']);
+  });
+
+  it('is deterministic: the same script replays to the identical heap', () => {
+    const script = 'x = [str(i) * 3 for i in range(300)]\ny = {i: [i] * 5 for i in range(100)}\ndel x[0]\nz = bytearray(b"ab")\nz.append(99)\n';
+    const a = session('3.12').s;
+    const b = session('3.12').s;
+    const ea = a.run(script);
+    const eb = b.run(script);
+    expect(eb).toEqual(ea);
+    expect(formatSummary(b.heap, true)).toBe(formatSummary(a.heap, true));
+    expect(ea.length).toBeGreaterThan(1000);
+  });
+});
