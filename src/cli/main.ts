@@ -13,6 +13,7 @@ import { StreamReplay, createReplayHeap, formatSummary } from '../core/trace/rep
 import { TraceCompiler, replayCompiled } from '../core/trace/compiled';
 import { formatMallocStats } from '../core/pymalloc/stats';
 import { PySyntaxError } from '../core/python/ast';
+import { PYTHONMALLOC_MODES, type PythonMallocMode } from '../core/objects/space';
 import { PyException } from '../core/python/interp';
 import { describeError } from '../core/python/session';
 import { EXPLAIN_HELP, RUN_HELP, SIZEOF_HELP, explainCommand, runCommand, sizeofCommand, type PyOptions } from './python-commands';
@@ -275,10 +276,10 @@ function pyOptions(args: string[], extra: Record<string, { type: 'string' | 'boo
   const o: PyOptions = { python: getProfile((v['python'] as string | undefined) ?? DEFAULT_PROFILE_ID).id };
   const pm = v['pythonmalloc'] as string | undefined;
   if (pm !== undefined) {
-    if (pm !== 'pymalloc' && pm !== 'malloc') {
-      throw new UsageError(`--pythonmalloc: '${pm}' is not supported (supported: pymalloc, malloc; debug modes are not simulated yet)`);
+    if (!(PYTHONMALLOC_MODES as readonly string[]).includes(pm)) {
+      throw new UsageError(`--pythonmalloc: '${pm}' is not a mode (${PYTHONMALLOC_MODES.join(', ')})`);
     }
-    o.pythonMalloc = pm;
+    o.pythonMalloc = pm as PythonMallocMode;
   }
   const b = v['budget'] as string | undefined;
   if (b !== undefined) {

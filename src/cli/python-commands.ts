@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { BLOCK_MUL } from '../core/pymalloc/heap';
-import type { HeapEvent } from '../core/objects/space';
+import type { HeapEvent, PythonMallocMode } from '../core/objects/space';
 import { PythonSession, describeError } from '../core/python/session';
 
 export const SIZEOF_HELP = `Usage: pyheap sizeof [--python X] [--pythonmalloc MODE]
@@ -17,7 +17,8 @@ export const RUN_HELP = `Usage: pyheap run [--python X] [--pythonmalloc MODE] [-
 
 Runs a script of the supported Python subset on the simulated heap and prints every event
 (object created or destroyed, allocation, reallocation, free: line, domain, size, size class,
-address, block) and a closing heap summary. MODE is pymalloc (default) or malloc.
+address, block) and a closing heap summary. MODE is pymalloc (default), malloc, debug,
+pymalloc_debug or malloc_debug (the debug hooks add 24 bytes to every block, 32 on 3.7).
 `;
 
 export const EXPLAIN_HELP = `Usage: pyheap explain [--python X] EXPR
@@ -78,7 +79,7 @@ export function heapSummary(s: PythonSession): string {
 
 export interface PyOptions {
   python: string;
-  pythonMalloc?: 'pymalloc' | 'malloc';
+  pythonMalloc?: PythonMallocMode;
   budget?: number;
 }
 

@@ -130,3 +130,24 @@ describe('memory events', () => {
     expect(ea.length).toBeGreaterThan(1000);
   });
 });
+
+describe('PYTHONMALLOC', () => {
+  function allocs(python: string, mode: 'pymalloc' | 'malloc' | 'debug' | 'pymalloc_debug' | 'malloc_debug', src: string): string[] {
+    const s = new PythonSession({ python, pythonMalloc: mode });
+    return s.run(src).flatMap((e) => (e.kind === 'alloc' ? [`${e.domain} ${e.size} ${s.heap.addressOf(e.handle) === e.address ? '' : '+16 '}${e.handle < 0 ? 'raw' : `class ${s.heap.szidx[Math.floor(e.handle / 2048)]}`}`] : []));
+  }
+  it('debug hooks add 24 bytes per block from 3.8, 32 in 3.7, moving objects to bigger classes', () => {
+    expect(allocs('3.8', 'pymalloc', 'x = 2**40\n')).toEqual(['OBJ 32 class 1']);
+    expect(allocs('3.8', 'debug', 'x = 2**40\n')).toEqual(['OBJ 32 +16 class 3']);
+    expect(allocs('3.7', 'pymalloc_debug', 'x = 2**40\n')).toEqual(['OBJ 32 +16 class 3']);
+    // 33 + 456 bytes: 489 + 24 > 512 goes to the C library under the hooks.
+    // (456 itself is a constant int of the statement: 28 bytes.)
+    expect(allocs('3.11', 'pymalloc', 'x = bytes(456)\n')).toEqual(['OBJ 28 class 1', 'OBJ 489 class 30']);
+    expect(allocs('3.11', 'debug', 'x = bytes(456)\n')).toEqual(['OBJ 28 +16 class 3', 'OBJ 489 +16 raw']);
+    expect(allocs('3.11', 'malloc', 'x = 2**40\n')).toEqual(['OBJ 32 raw']);
+    expect(allocs('3.11', 'malloc_debug', 'x = 2**40\n')).toEqual(['OBJ 32 +16 raw']);
+  });
+  it('does not change sys.getsizeof', () => {
+    expect(new PythonSession({ python: '3.8', pythonMalloc: 'debug' }).sizeof('[1, 2]')).toBe(72);
+  });
+});

@@ -76,6 +76,12 @@ export function layoutOf(space: ObjectSpace, o: PyObj): ObjectLayout {
     f.push({ name, offset: off, size, value, meaning });
     off += size;
   };
+  const debug = space.debugOverhead > 0 && o.handle !== 0;
+  if (debug) {
+    add('debug: size', 8, null, 'debug hooks: the requested size, big-endian');
+    add('debug: api id', 1, null, "debug hooks: 'o' (PyObject_Malloc), 'm' (PyMem_Malloc) or 'r' (raw)");
+    add('debug: pad', 7, '0xfd x 7', 'debug hooks: forbidden bytes before the data');
+  }
   const gc = o instanceof TupleObj || o instanceof ListObj || o instanceof DictObj || o instanceof SetObj;
   if (gc) {
     if (r.gcHead === 32) {
@@ -129,8 +135,8 @@ export function layoutOf(space: ObjectSpace, o: PyObj): ObjectLayout {
   } else if (o instanceof ByteArrayObj) {
     add('ob_size', 8, o.value.length, 'number of bytes');
     add('ob_alloc', 8, o.alloc, 'bytes allocated for the buffer');
-    add('ob_bytes', 8, o.bufHandle === 0 ? 0 : `0x${space.heap.addressOf(o.bufHandle).toString(16)}`, 'pointer to the buffer (a separate block)');
-    add('ob_start', 8, o.bufHandle === 0 ? 0 : `0x${space.heap.addressOf(o.bufHandle).toString(16)}`, 'logical start of the data');
+    add('ob_bytes', 8, o.bufHandle === 0 ? 0 : `0x${space.userAddress(o.bufHandle).toString(16)}`, 'pointer to the buffer (a separate block)');
+    add('ob_start', 8, o.bufHandle === 0 ? 0 : `0x${space.userAddress(o.bufHandle).toString(16)}`, 'logical start of the data');
     add('ob_exports', 8, 0, 'number of buffer exports');
   } else if (o instanceof TupleObj) {
     add('ob_size', 8, o.items.length, 'number of items');
@@ -138,18 +144,18 @@ export function layoutOf(space: ObjectSpace, o: PyObj): ObjectLayout {
     o.items.forEach((x, i) => add(`ob_item[${i}]`, 8, `0x${x.address.toString(16)}`, `pointer to item ${i} (${x.type})`));
   } else if (o instanceof ListObj) {
     add('ob_size', 8, o.items.length, 'number of items');
-    add('ob_item', 8, o.itemsHandle === 0 ? 0 : `0x${space.heap.addressOf(o.itemsHandle).toString(16)}`, `pointer to the item array (${o.allocated} slots, a separate PyMem block)`);
+    add('ob_item', 8, o.itemsHandle === 0 ? 0 : `0x${space.userAddress(o.itemsHandle).toString(16)}`, `pointer to the item array (${o.allocated} slots, a separate PyMem block)`);
     add('allocated', 8, o.allocated, 'slots in the item array');
   } else if (o instanceof DictObj) {
     add('ma_used', 8, o.keys.length, 'number of items');
     add(r.minor >= 12 ? '_ma_watcher_tag' : 'ma_version_tag', 8, null, 'version tag');
-    add('ma_keys', 8, o.keysHandle === 0 ? 'Py_EMPTY_KEYS (static)' : `0x${space.heap.addressOf(o.keysHandle).toString(16)}`, `pointer to the keys object (${o.tableSize} slots)`);
+    add('ma_keys', 8, o.keysHandle === 0 ? 'Py_EMPTY_KEYS (static)' : `0x${space.userAddress(o.keysHandle).toString(16)}`, `pointer to the keys object (${o.tableSize} slots)`);
     add('ma_values', 8, 0, 'split-table values (NULL: combined table)');
   } else if (o instanceof SetObj) {
     add('fill', 8, o.fill, 'active + dummy entries');
     add('used', 8, o.items.length, 'active entries');
     add('mask', 8, o.tableSize - 1, 'table size - 1');
-    add('table', 8, o.tableHandle === 0 ? 'smalltable' : `0x${space.heap.addressOf(o.tableHandle).toString(16)}`, 'pointer to the table');
+    add('table', 8, o.tableHandle === 0 ? 'smalltable' : `0x${space.userAddress(o.tableHandle).toString(16)}`, 'pointer to the table');
     add('hash', 8, -1, 'frozenset hash');
     add('finger', 8, 0, 'search finger for pop()');
     add('smalltable', 128, `${Math.min(o.items.length, 8)} of 8 entries`, 'inline table of 8 (key, hash) entries');
@@ -159,6 +165,10 @@ export function layoutOf(space: ObjectSpace, o: PyObj): ObjectLayout {
     add('stop', 8, o.stop, 'pointer to the stop int');
     add('step', 8, o.step, 'pointer to the step int');
     add('length', 8, null, 'pointer to the length int');
+  }
+  if (debug) {
+    add('debug: tail pad', 8, '0xfd x 8', 'debug hooks: forbidden bytes after the data');
+    if (space.debugOverhead === 32) add('debug: serial', 8, null, 'debug hooks (3.7): serial number of the allocation');
   }
   const requested = off;
   const blockSize = o.handle > 0 ? space.heap.blockSizeOfPool(Math.floor(o.handle / 2048)) : o.handle < 0 ? requested : 0;

@@ -193,10 +193,21 @@ export class RangeObj extends PyObj {
   }
 }
 
+/**
+ * PYTHONMALLOC. `malloc`: every domain goes to the C library. The debug modes put CPython's
+ * debug hooks around every domain (pymalloc underneath for `debug` and `pymalloc_debug`, the C
+ * library for `malloc_debug`): each block grows by the hooks' header and trailer (24 bytes from
+ * 3.8, 32 in 3.7 with its serial number), which changes the size class of everything.
+ */
+export type PythonMallocMode = 'pymalloc' | 'malloc' | 'debug' | 'pymalloc_debug' | 'malloc_debug';
+export const PYTHONMALLOC_MODES: readonly PythonMallocMode[] = ['pymalloc', 'malloc', 'debug', 'pymalloc_debug', 'malloc_debug'];
+
 export interface ObjectSpaceOptions {
-  /** PYTHONMALLOC: 'pymalloc' (default) or 'malloc' (every domain goes to the C library). */
-  pythonMalloc?: 'pymalloc' | 'malloc';
+  pythonMalloc?: PythonMallocMode;
 }
+
+/** Bytes before the user data in a debug-hooks block: 8-byte size, api id, 7 x 0xFD. */
+export const DEBUG_HEAD = 16;
 
 export class ObjectSpace {
   readonly heap: PymallocHeap;
@@ -204,7 +215,11 @@ export class ObjectSpace {
   readonly events: HeapEvent[] = [];
   /** Source line of the statement being executed, stamped on every event (0: none). */
   currentLine = 0;
-  readonly pythonMalloc: 'pymalloc' | 'malloc';
+  readonly pythonMalloc: PythonMallocMode;
+  /** Bytes the debug hooks add to each block (0 without hooks). */
+  readonly debugOverhead: number;
+  /** Whether the domains bypass pymalloc (malloc, malloc_debug). */
+  private readonly viaLibc: boolean;
 
   readonly None: PyObj;
   readonly True: IntObj;
@@ -234,6 +249,8 @@ export class ObjectSpace {
     this.heap = heap;
     this.rules = objectRules(heap.profile);
     this.pythonMalloc = options.pythonMalloc ?? 'pymalloc';
+    this.debugOverhead = this.pythonMalloc.endsWith('debug') ? heap.profile.debugHookOverhead : 0;
+    this.viaLibc = this.pythonMalloc === 'malloc' || this.pythonMalloc === 'malloc_debug';
     this.None = this.makeStatic(new PyObj('NoneType'), 16);
     this.True = this.makeStatic(new IntObj(1n, 'bool'), 32);
     this.False = this.makeStatic(new IntObj(0n, 'bool'), 32);
@@ -258,14 +275,19 @@ export class ObjectSpace {
 
   /** PyObject_Malloc / PyMem_Malloc / PyMem_RawMalloc; throws MemoryError when NULL. */
   allocate(domain: Domain, size: number, what: string): number {
-    const h = this.domainMalloc(domain, size);
+    const h = this.domainMalloc(domain, size + this.debugOverhead);
     if (h === 0) throw new SimMemoryError(`cannot allocate ${size} bytes for ${what}`);
-    this.events.push({ line: this.currentLine, kind: 'alloc', domain, size, handle: h, address: this.heap.addressOf(h), what });
+    this.events.push({ line: this.currentLine, kind: 'alloc', domain, size, handle: h, address: this.userAddress(h), what });
     return h;
   }
 
+  /** The address the program sees for block `h` (after the debug hooks' header, if any). */
+  userAddress(h: number): number {
+    return h === 0 ? 0 : this.heap.addressOf(h) + (this.debugOverhead > 0 ? DEBUG_HEAD : 0);
+  }
+
   private domainMalloc(domain: Domain, size: number): number {
-    if (domain === 'RAW' || this.pythonMalloc === 'malloc') {
+    if (domain === 'RAW' || this.viaLibc) {
       const a = this.heap.raw.malloc(size === 0 ? 1 : size);
       return a === 0 ? 0 : -a;
     }
@@ -273,23 +295,29 @@ export class ObjectSpace {
   }
 
   reallocate(domain: Domain, h: number, size: number, what: string): number {
-    const old = this.heap.addressOf(h);
+    const old = this.userAddress(h);
     let nh: number;
-    if (domain === 'RAW' || this.pythonMalloc === 'malloc') {
-      const a = h === 0 ? this.heap.raw.malloc(size || 1) : this.heap.raw.realloc(-h, size || 1);
+    // With debug hooks, the underlying realloc gets the decorated size.
+    const total = size + this.debugOverhead;
+    if (domain === 'RAW' || this.viaLibc) {
+      const a = h === 0 ? this.heap.raw.malloc(total || 1) : this.heap.raw.realloc(-h, total || 1);
       nh = a === 0 ? 0 : -a;
     } else {
-      nh = this.heap.realloc(h, size);
+      nh = this.heap.realloc(h, total);
     }
     if (nh === 0) throw new SimMemoryError(`cannot reallocate ${size} bytes for ${what}`);
-    this.events.push({ line: this.currentLine, kind: 'realloc', domain, size, oldAddress: old, handle: nh, address: this.heap.addressOf(nh), what });
+    this.events.push({ line: this.currentLine, kind: 'realloc', domain, size, oldAddress: old, handle: nh, address: this.userAddress(nh), what });
     return nh;
   }
 
   release(domain: Domain, h: number, what: string): void {
     if (h === 0) return;
-    this.events.push({ line: this.currentLine, kind: 'free', domain, address: this.heap.addressOf(h), what });
-    if (domain === 'RAW' || this.pythonMalloc === 'malloc') this.heap.raw.free(-h);
+    this.events.push({ line: this.currentLine, kind: 'free', domain, address: this.userAddress(h), what });
+    this.domainFree(domain, h);
+  }
+
+  private domainFree(_domain: Domain, h: number): void {
+    if (h < 0) this.heap.raw.free(-h);
     else this.heap.free(h);
   }
 
@@ -306,7 +334,7 @@ export class ObjectSpace {
   private place<T extends PyObj>(o: T, basic: number): T {
     const pre = this.preBytes(o);
     o.handle = this.allocate('OBJ', pre + basic, o.type);
-    o.address = this.heap.addressOf(o.handle) + pre;
+    o.address = this.userAddress(o.handle) + pre;
     o.gcTracked = GC_TYPES.has(o.type);
     this.events.push({ line: this.currentLine, kind: 'create', type: o.type, address: o.address, static: false, freelist: false });
     return o;

@@ -92,16 +92,14 @@ function pythonParser(): LRParser {
   for (const t of tokenizers) {
     if (!(t instanceof ExternalTokenizer)) continue;
     const p = basePythonParser.configure({ tokenizers: [{ from: t, to: noop }] });
+    fastProperties(p);
     let clean = true;
     p.parse('print -1\nif x:\n  y = "a"\n').iterate({
       enter(n) {
         if (n.type.isError || n.name === 'PrintStatement') clean = false;
       },
     });
-    if (clean) {
-      fastProperties(p);
-      return (cachedParser = p);
-    }
+    if (clean) return (cachedParser = p);
   }
   return (cachedParser = basePythonParser);
 }

@@ -4,14 +4,14 @@
  */
 import type { PymallocHeap } from '../pymalloc/heap';
 import { layoutOf, type ObjectLayout } from '../objects/layout';
-import { ObjectSpace, type HeapEvent, type PyObj } from '../objects/space';
+import { ObjectSpace, type HeapEvent, type PyObj, type PythonMallocMode } from '../objects/space';
 import { createReplayHeap, type ReplayHeapOptions } from '../trace/replay';
 import { PySyntaxError, type Expr } from './ast';
 import { Interpreter, PyException } from './interp';
 import { parsePython } from './parse';
 
 export interface SessionOptions extends ReplayHeapOptions {
-  pythonMalloc?: 'pymalloc' | 'malloc';
+  pythonMalloc?: PythonMallocMode;
   operationBudget?: number;
   print?: (text: string) => void;
 }
