@@ -755,32 +755,46 @@ function shrink(opts, version, offsets, ops, workFile, log) {
       if (!test(cand).same) { cur = cand; hi = cand.length; } else lo = mid + 1;
     }
   }
-  // 3. Delete whole block lifetimes: chunks of ids (every op naming them), halving the chunk size.
+  // 3. Coarsen sizes: every pool-sized request becomes 512 bytes (7 or 31 blocks per pool, so far
+  //    fewer blocks fill an arena, and later deletions go further). Kept only if it still mismatches.
   {
-    const idsOf = (ops) => [...new Set(ops.map((op) => op[1]))];
-    let ids = idsOf(cur);
-    let chunk = Math.max(1, ids.length >> 1);
-    for (;;) {
-      let removed = false;
-      for (let start = 0; start < ids.length && budgetLeft();) {
-        const drop = new Set(ids.slice(start, start + chunk));
-        const cand = repair(cur.filter((op) => !drop.has(op[1])));
-        if (cand.length < cur.length && !test(cand).same) {
-          cur = cand;
-          ids = ids.filter((id) => !drop.has(id));
-          removed = true;
-        } else {
-          start += chunk;
-        }
+    const coarse = cur.map((op) => {
+      if (op[0] === 'a' || op[0] === 'r') {
+        const n = BigInt(op[2]);
+        return n >= 1n && n <= 512n ? [op[0], op[1], '512'] : op;
       }
-      log(`  shrink: ${cur.length} ops, ${ids.length} ids after deleting id groups of ${chunk} (${tests} replays)`);
-      if (!budgetLeft() || (chunk === 1 && !removed)) break;
-      if (chunk > 1) chunk = Math.max(1, chunk >> 1);
+      if (op[0] === 'c') {
+        const n = BigInt(op[2]) * BigInt(op[3]);
+        return n >= 1n && n <= 512n ? ['c', op[1], '1', '512'] : op;
+      }
+      return op;
+    });
+    if (coarse.some((op, i) => op !== cur[i]) && !test(coarse).same) {
+      cur = coarse;
+      log(`  shrink: sizes coarsened to 512 (${tests} replays)`);
     }
   }
-  // 4. Delete chunks of operations, halving the chunk size.
-  let chunk = Math.max(1, cur.length >> 1);
-  for (;;) {
+  // 4. Delete chunks of whole block lifetimes (every op naming a group of ids), then chunks of
+  //    operations, at granularity 1/2, 1/4, ... of the trace, until neither removes anything at
+  //    chunk size 1 (or the budget runs out).
+  const idsOf = (ops) => [...new Set(ops.map((op) => op[1]))];
+  const idPass = (chunk) => {
+    let ids = idsOf(cur);
+    let removed = false;
+    for (let start = 0; start < ids.length && budgetLeft();) {
+      const drop = new Set(ids.slice(start, start + chunk));
+      const cand = repair(cur.filter((op) => !drop.has(op[1])));
+      if (cand.length < cur.length && !test(cand).same) {
+        cur = cand;
+        ids = ids.filter((id) => !drop.has(id));
+        removed = true;
+      } else {
+        start += chunk;
+      }
+    }
+    return removed;
+  };
+  const opPass = (chunk) => {
     let removed = false;
     for (let start = 0; start < cur.length && budgetLeft();) {
       const cand = repair(cur.slice(0, start).concat(cur.slice(start + chunk)));
@@ -791,10 +805,18 @@ function shrink(opts, version, offsets, ops, workFile, log) {
         start += chunk;
       }
     }
-    log(`  shrink: ${cur.length} ops after deleting chunks of ${chunk} (${tests} replays)`);
-    if (!budgetLeft()) break;
-    if (chunk === 1 && !removed) break;
-    if (chunk > 1) chunk = Math.max(1, chunk >> 1);
+    return removed;
+  };
+  for (let k = 2; budgetLeft(); k = Math.min(k * 2, 1 << 30)) {
+    const idChunk = Math.max(1, Math.floor(idsOf(cur).length / k));
+    const r1 = idPass(idChunk);
+    const opChunk = Math.max(1, Math.floor(cur.length / k));
+    const r2 = opPass(opChunk);
+    log(`  shrink: ${cur.length} ops after id groups of ${idChunk} and op chunks of ${opChunk} (${tests} replays)`);
+    if (idChunk === 1 && opChunk === 1) {
+      if (!r1 && !r2) break;
+      k = Math.max(2, k >> 1); // stay at chunk size 1 until nothing goes
+    }
   }
   // 5. Rename ids to 1, 2, 3, ... in order of appearance, if it still mismatches.
   if (budgetLeft()) {

@@ -70,6 +70,11 @@ export class PyObj {
   /** Statically allocated (not on the heap); immortal from 3.12. */
   isStatic = false;
   gcTracked = false;
+  /**
+   * For objects whose own memory is not simulated (bound methods): what to release when the
+   * last reference goes. No heap events.
+   */
+  onRelease: (() => void) | null = null;
   constructor(type: TypeName) {
     this.type = type;
   }
@@ -242,6 +247,9 @@ export class ObjectSpace {
   /** Keys objects of 8 slots kept for reuse: their block handles. */
   readonly keysFree: number[] = [];
 
+  /** Live objects tracked by the cyclic garbage collector. */
+  readonly tracked = new Set<PyObj>();
+
   /** Addresses for static objects (libpython's data segment). */
   private nextStatic = 0x7fff_f7f0_0000;
 
@@ -336,6 +344,7 @@ export class ObjectSpace {
     o.handle = this.allocate('OBJ', pre + basic, o.type);
     o.address = this.userAddress(o.handle) + pre;
     o.gcTracked = GC_TYPES.has(o.type);
+    if (o.gcTracked) this.tracked.add(o);
     this.events.push({ line: this.currentLine, kind: 'create', type: o.type, address: o.address, static: false, freelist: false });
     return o;
   }
@@ -344,6 +353,7 @@ export class ObjectSpace {
     o.handle = from.handle;
     o.address = from.address;
     o.gcTracked = GC_TYPES.has(o.type);
+    if (o.gcTracked) this.tracked.add(o);
     this.events.push({ line: this.currentLine, kind: 'create', type: o.type, address: o.address, static: false, freelist: true });
     return o;
   }
@@ -499,11 +509,11 @@ export class ObjectSpace {
   dictSet(d: DictObj, key: PyObj, value: PyObj): void {
     const i = d.keys.findIndex((k) => pyEqualsKey(k, key));
     if (i >= 0) {
-      this.decref(d.keys[i]!);
-      this.decref(key);
-      this.decref(d.values[i]!);
-      d.keys[i] = key;
+      // An existing key keeps its key object; the new key reference and the old value go.
+      const old = d.values[i]!;
       d.values[i] = value;
+      this.decref(key);
+      this.decref(old);
       return;
     }
     const strKey = key.type === 'str';
@@ -672,8 +682,13 @@ export class ObjectSpace {
 
   /** The type's tp_dealloc: releases what the object owns, then its block or a free-list slot. */
   private dealloc(o: PyObj): void {
+    if (o.onRelease !== null) {
+      o.onRelease();
+      return;
+    }
     this.events.push({ line: this.currentLine, kind: 'destroy', type: o.type, address: o.address, freelist: false });
     o.gcTracked = false;
+    this.tracked.delete(o);
     if (o instanceof TupleObj) {
       for (const x of o.items) this.decref(x);
       const fl = this.tupleFree[o.items.length];
@@ -714,6 +729,62 @@ export class ObjectSpace {
       }
     }
     this.release('OBJ', o.handle, o.type);
+  }
+
+  // =========================================================================================
+  // The cyclic garbage collector
+  // =========================================================================================
+
+  /** The objects `o` holds references to (tp_traverse). */
+  referents(o: PyObj): PyObj[] {
+    if (o instanceof TupleObj || o instanceof ListObj) return o.items;
+    if (o instanceof DictObj) return [...o.keys, ...o.values];
+    if (o instanceof SetObj) return o.items;
+    return [];
+  }
+
+  /**
+   * gc.collect(): finds tracked objects that only reference each other (their reference
+   * counts are all explained by references from other tracked objects, and nothing reachable
+   * from outside points at them), clears them (tp_clear) so their counts drop to zero, and
+   * returns how many were unreachable. `roots` are extra references held outside objects.
+   */
+  collectGarbage(): number {
+    const objs = [...this.tracked];
+    const gcRefs = new Map<PyObj, number>();
+    for (const o of objs) gcRefs.set(o, o.refcnt);
+    for (const o of objs) {
+      for (const r of this.referents(o)) {
+        const n = gcRefs.get(r);
+        if (n !== undefined) gcRefs.set(r, n - 1);
+      }
+    }
+    const reachable = new Set<PyObj>();
+    const stack = objs.filter((o) => gcRefs.get(o)! > 0);
+    while (stack.length > 0) {
+      const o = stack.pop()!;
+      if (reachable.has(o)) continue;
+      reachable.add(o);
+      for (const r of this.referents(o)) if (gcRefs.has(r) && !reachable.has(r)) stack.push(r);
+    }
+    const garbage = objs.filter((o) => !reachable.has(o));
+    for (const o of garbage) o.refcnt++; // keep them alive while clearing
+    for (const o of garbage) {
+      if (o instanceof ListObj) {
+        const items = o.items;
+        o.items = [];
+        if (o.itemsHandle !== 0) this.release('MEM', o.itemsHandle, 'list items');
+        o.itemsHandle = 0;
+        o.allocated = 0;
+        for (const x of items) this.decref(x);
+      } else if (o instanceof DictObj) {
+        this.dictClear(o);
+      } else if (o instanceof SetObj) {
+        this.setClear(o);
+      }
+    }
+    for (const o of garbage) this.decref(o);
+    return garbage.length;
   }
 
   // =========================================================================================

@@ -924,8 +924,12 @@ export class Interpreter {
   private method(obj: PyObj, name: string, pos: Pos): PyObj | null {
     const sp = this.space;
     const bound = (fn: (args: PyObj[], kw: Map<string, PyObj>) => PyObj): RuntimeObj => {
+      // A bound method holds a reference to its object until the method object dies.
       sp.incref(obj);
-      return new RuntimeObj(`method ${typeName(obj)}.${name}`, (args, kw) => fn(args, kw));
+      const m = new RuntimeObj(`method ${typeName(obj)}.${name}`, (args, kw) => fn(args, kw));
+      m.isStatic = false;
+      m.onRelease = () => sp.decref(obj);
+      return m;
     };
     const none = (): PyObj => sp.incref(sp.None);
     if (name === '__sizeof__' && !(obj instanceof RuntimeObj)) return bound(() => sp.int(BigInt(sp.basicSizeOf(obj))));
@@ -1172,7 +1176,7 @@ export class Interpreter {
     sys.attrs.set('getsizeof', new RuntimeObj('builtin sys.getsizeof', ([x], _kw, pos) => sp.int(BigInt(sp.sizeOf(need(x, pos))))));
     this.builtins.set('module:sys', sys);
     const gc = new RuntimeObj('module gc');
-    gc.attrs.set('collect', new RuntimeObj('builtin gc.collect', () => sp.int(0n)));
+    gc.attrs.set('collect', new RuntimeObj('builtin gc.collect', () => sp.int(BigInt(sp.collectGarbage()))));
     gc.attrs.set('is_tracked', new RuntimeObj('builtin gc.is_tracked', ([x], _kw, pos) => sp.bool(need(x, pos).gcTracked)));
     this.builtins.set('module:gc', gc);
   }
