@@ -49,7 +49,7 @@ def safe_len(obj):
 # ---------------------------------------------------------------------------
 
 def getsizeof_cases():
-    """Yield dicts: group, n (parameter or None), and expr or (script, var)."""
+    """Return dicts: group, n (parameter or None), and expr or (script, var)."""
     cases = []
 
     def expr(group, n, src):
@@ -154,13 +154,17 @@ def getsizeof_cases():
                ''.join('a%d = %d\n' % (j, 1000 + j) for j in range(m)) +
                'r = {' + ', '.join('a%d: a%d' % (j, j) for j in range(m)) +
                '}')
+    def tuple_display(items):
+        if len(items) == 1:
+            return '(%s,)' % items[0]
+        return '(' + ', '.join(items) + ')'
+
     for m in range(13):
         expr('tuple_display_const', m,
-             '(' + ''.join('%d, ' % (j + 1) for j in range(m)) + ')')
-    for m in range(13):
+             tuple_display([str(j + 1) for j in range(m)]))
+    for m in range(13):      # m == 2 is (x, x)
         script('tuple_display_var', m,
-               'x = 1000\nr = (' + ''.join('x, ' for j in range(m)) + ')')
-    script('tuple_display_var', 2, 'x = 1000\nr = (x, x)')
+               'x = 1000\nr = ' + tuple_display(['x'] * m))
     return cases
 
 
@@ -208,8 +212,6 @@ def series_specs():
         S.append({'kind': 'fresh', 'name': name, 'var': var, 'setup': setup,
                   'step': step, 'k': list(k_range)})
 
-    appended100 = 'l = []\nfor j in range(100):\n    l.append(j)'
-
     # lists
     steps('list.append', 'l', 'l = []', ('l.append(i)', (0, 100)))
     for k in (1, 3, 7):
@@ -222,14 +224,17 @@ def series_specs():
           ('l.pop()', (0, 100)))
     steps('list.pop() from list(range(100))', 'l', 'l = list(range(100))',
           ('l.pop()', (0, 100)))
-    steps('list.pop() from appended', 'l', appended100,
-          ('l.pop()', (0, 100)))
+    steps('list.pop() from appended', 'l', 'l = []',
+          ('l.append(i)', (0, 100)), ('l.pop()', (0, 100)))
     steps('del l[0] from [0]*60', 'l', 'l = [0] * 60',
           ('del l[0]', (0, 60)))
+    steps('del l[-1] from [0]*60', 'l', 'l = [0] * 60',
+          ('del l[-1]', (0, 60)))
     steps('list.remove(i) from [i for i in range(60)]', 'l',
           'l = [j for j in range(60)]', ('l.remove(i)', (0, 60)))
-    steps('list.clear then append', 'l', appended100,
-          ('l.clear()', (0, 1)), ('l.append(i)', (0, 10)))
+    steps('list.clear then append', 'l', 'l = []',
+          ('l.append(i)', (0, 100)), ('l.clear()', (0, 1)),
+          ('l.append(i)', (0, 10)))
     steps('l += [1] from [1, 2, 3]', 'l', 'l = [1, 2, 3]',
           ('l += [1]', (0, 6)))
     steps('l += [1] from [a, b, c]', 'l', 'a = 1\nb = 2\nc = 3\nl = [a, b, c]',
@@ -241,10 +246,15 @@ def series_specs():
     # dicts
     steps('dict str keys: insert, delete all, re-insert', 'd', 'd = {}',
           ('d[str(i)] = i', (0, 101)), ('del d[str(i)]', (0, 101)),
-          ('d[str(i)] = i', (0, 21)))
+          ('d[str(i)] = i', (0, 101)))
     steps('dict int keys: insert, delete all, re-insert', 'd', 'd = {}',
           ('d[i] = i', (0, 101)), ('del d[i]', (0, 101)),
-          ('d[i] = i', (0, 21)))
+          ('d[i] = i', (0, 101)))
+    # 170 keys use up every usable slot of a 256-slot table; after deleting
+    # them all, the next insertion has to resize (and may compact/shrink)
+    steps('dict str keys: fill to 170, delete all, insert new keys', 'd',
+          'd = {}', ('d[str(i)] = i', (0, 170)), ('del d[str(i)]', (0, 170)),
+          ('d[str(i)] = i', (1000, 1021)))
     steps('dict.pop(str(i))', 'd', 'd = {str(j): j for j in range(100)}',
           ('d.pop(str(i))', (0, 100)))
     steps('dict.setdefault(str(i), i)', 'd', 'd = {}',
@@ -260,7 +270,11 @@ def series_specs():
     # sets
     steps('set: add 0..200, discard all, re-add', 's', 's = set()',
           ('s.add(i)', (0, 200)), ('s.discard(i)', (0, 200)),
-          ('s.add(i)', (0, 21)))
+          ('s.add(i)', (0, 200)))
+    # 306 keys fill a 512-slot table up to its resize threshold
+    steps('set: add 0..305, discard all, add new keys', 's', 's = set()',
+          ('s.add(i)', (0, 306)), ('s.discard(i)', (0, 306)),
+          ('s.add(i)', (1000, 1021)))
     fresh('set.update(range(k)) onto set()', 's', 'src = range(k)',
           's = set()\ns.update(src)', (0, 61))
     fresh('set.update(set(range(k))) onto set()', 's', 'src = set(range(k))',
@@ -362,9 +376,18 @@ def histogram(sizes):
     return [[s, counts[s]] for s in sorted(counts)]
 
 
+def multiset_minus(a, b):
+    rest = list(a)
+    for s in b:
+        if s in rest:
+            rest.remove(s)
+    return rest
+
+
 def measure_blocks(setup_src, stmt_src):
     filename = '<measure>'
     ns = fresh_ns()
+    ns['x'] = None      # so that storing x does not grow the globals dict
     if setup_src:
         exec(compile(setup_src, '<setup>', 'exec'), ns)
     code = compile(stmt_src, filename, 'exec')
@@ -381,14 +404,12 @@ def measure_blocks(setup_src, stmt_src):
         current, peak = tracemalloc.get_traced_memory()
         with_code = ours(tracemalloc.take_snapshot())
         del code        # frees the code object and what hangs on it
+        without_code = ours(tracemalloc.take_snapshot())
+        gc.collect()    # frees the blocks kept on free lists
         alive = ours(tracemalloc.take_snapshot())
         tracemalloc.stop()
     finally:
         gc.enable()
-    extra = list(with_code)
-    for s in alive:
-        if s in extra:
-            extra.remove(s)
     x = ns.get('x')
     return {
         'setup': setup_src,
@@ -396,7 +417,9 @@ def measure_blocks(setup_src, stmt_src):
         'blocks': histogram(alive),
         'count': len(alive),
         'total': sum(alive),
-        'extra_while_code_alive': histogram(extra),
+        'free_list_blocks': histogram(multiset_minus(without_code, alive)),
+        'gone_after_del_code': histogram(
+            multiset_minus(with_code, without_code)),
         'traced_after_exec': {'current': current, 'peak': peak},
         'x_type': type(x).__name__,
         'x_getsizeof': sys.getsizeof(x),
@@ -445,12 +468,13 @@ def run_refcounts():
         '()': sys.getrefcount(()),
         "''": sys.getrefcount(''),
     }
+    immortal = sys.version_info >= (3, 12)
     return {
-        'varying': True,
-        'note': ('history-dependent: depends on what the interpreter loaded '
-                 'and ran before; from 3.12 these objects are immortal and '
-                 'the values are a fixed sentinel'),
-        'immortal_expected': sys.version_info >= (3, 12),
+        # before 3.12 the counts depend on everything the interpreter loaded
+        # and ran before (and differ from one run to the next); from 3.12
+        # these objects are immortal and report a fixed sentinel
+        'varying': not immortal,
+        'immortal': immortal,
         'values': values,
     }
 

@@ -169,3 +169,42 @@ describe('gc.collect', () => {
     expect(frees).toEqual(['str', 'dict', 'list', 'list']);
   });
 });
+
+describe('slices', () => {
+  it('slice lists, tuples, strings and bytes; assign and delete list slices', () => {
+    const out: string[] = [];
+    const s = new PythonSession({ python: '3.11', print: (t) => out.push(t.trimEnd()) });
+    s.run("a = list(range(10))\nprint(a[2:5], a[::3], a[-2:], a[::-4], (1, 2, 3)[1:], 'hello'[1:4], b'abc'[::-1])\na[2:8] = [0]\nprint(a)\ndel a[1:3]\nprint(a)\na[1:1] = [7, 7]\nprint(a, len(a))\n");
+    expect(out).toEqual([
+      "[2, 3, 4] [0, 3, 6, 9] [8, 9] [9, 5, 1] (2, 3) ell b'cba'",
+      '[0, 1, 0, 8, 9]',
+      '[0, 8, 9]',
+      '[0, 7, 7, 8, 9] 5',
+    ]);
+  });
+
+  it('del a[:] frees the item array (list_clear); a partial delete resizes it', () => {
+    const s = new PythonSession({ python: '3.11' });
+    s.run('a = [None] * 20\n');
+    const clear = s.run('del a[:]\n').filter((e) => e.kind === 'free' || e.kind === 'realloc');
+    expect(clear.map((e) => e.kind + ' ' + (e as { what: string }).what)).toEqual(['free list items']);
+    expect(s.sizeof('a')).toBe(56);
+    s.run('b = [None] * 20\ndel b[0:15]\n');
+    // 5 items left of 20: less than half, so list_resize reallocates to (5 + 0 + 6) & ~3 = 8 slots.
+    expect(s.sizeof('b')).toBe(56 + 8 * 8);
+  });
+
+  it('builds a slice object up to 3.11 (one is cached), none for x[a:b] from 3.12', () => {
+    const made = (python: string): number => {
+      const s = new PythonSession({ python });
+      return s.run('a = [1, 2, 3, 4]\nb = a[1:3]\nc = a[0:2]\n').filter((e) => e.kind === 'create' && e.type === 'slice').length;
+    };
+    expect(made('3.11')).toBe(2);
+    expect(made('3.12')).toBe(0);
+    const s = new PythonSession({ python: '3.11' });
+    const ev = s.run('a = [1, 2, 3, 4]\nb = a[1:3]\nc = a[0:2]\n').filter((e) => e.kind === 'create' && e.type === 'slice');
+    // The second slice reuses the cached one: same address, no new block.
+    expect(ev.map((e) => (e.kind === 'create' ? e.freelist : null))).toEqual([false, true]);
+    expect(s.sizeof('slice(1, 2, 3)') ).toBe(56);
+  });
+});

@@ -54,11 +54,12 @@ export type TypeName =
   | 'frozenset'
   | 'object'
   | 'range'
+  | 'slice'
   | 'ellipsis'
   | 'NotImplementedType';
 
 /** Types whose objects carry a GC header. */
-const GC_TYPES = new Set<TypeName>(['tuple', 'list', 'dict', 'set', 'frozenset']);
+const GC_TYPES = new Set<TypeName>(['tuple', 'list', 'dict', 'set', 'frozenset', 'slice']);
 
 export class PyObj {
   readonly type: TypeName;
@@ -207,6 +208,18 @@ export class RangeObj extends PyObj {
 export type PythonMallocMode = 'pymalloc' | 'malloc' | 'debug' | 'pymalloc_debug' | 'malloc_debug';
 export const PYTHONMALLOC_MODES: readonly PythonMallocMode[] = ['pymalloc', 'malloc', 'debug', 'pymalloc_debug', 'malloc_debug'];
 
+export class SliceObj extends PyObj {
+  start: PyObj;
+  stop: PyObj;
+  step: PyObj;
+  constructor(start: PyObj, stop: PyObj, step: PyObj) {
+    super('slice');
+    this.start = start;
+    this.stop = stop;
+    this.step = step;
+  }
+}
+
 export interface ObjectSpaceOptions {
   pythonMalloc?: PythonMallocMode;
 }
@@ -244,6 +257,8 @@ export class ObjectSpace {
   readonly tupleFree: TupleObj[][] = [];
   readonly listFree: ListObj[] = [];
   readonly dictFree: DictObj[] = [];
+  /** The one-slot slice cache (slice_cache). */
+  sliceFree: SliceObj | null = null;
   /** Keys objects of 8 slots kept for reuse: their block handles. */
   readonly keysFree: number[] = [];
 
@@ -433,6 +448,17 @@ export class ObjectSpace {
 
   range(start: bigint, stop: bigint, step: bigint): RangeObj {
     return this.place(new RangeObj(start, stop, step), 48);
+  }
+
+  /** A slice object (taking over the three references); reuses the one cached slice. */
+  slice(start: PyObj, stop: PyObj, step: PyObj): SliceObj {
+    const o = new SliceObj(start, stop, step);
+    if (this.sliceFree !== null) {
+      const f = this.sliceFree;
+      this.sliceFree = null;
+      return this.reuse(o, f);
+    }
+    return this.place(o, 40);
   }
 
   /** A tuple that takes over the references in `items`. */
@@ -715,6 +741,14 @@ export class ObjectSpace {
     } else if (o instanceof SetObj) {
       for (const x of o.items) this.decref(x);
       if (o.tableHandle !== 0) this.release('MEM', o.tableHandle, 'set table');
+    } else if (o instanceof SliceObj) {
+      this.decref(o.start);
+      this.decref(o.stop);
+      this.decref(o.step);
+      if (this.sliceFree === null) {
+        this.sliceFree = o;
+        return;
+      }
     } else if (o instanceof ByteArrayObj) {
       if (o.bufHandle !== 0) this.release('OBJ', o.bufHandle, 'bytearray buffer');
     } else if (o instanceof FloatObj) {
@@ -740,6 +774,7 @@ export class ObjectSpace {
     if (o instanceof TupleObj || o instanceof ListObj) return o.items;
     if (o instanceof DictObj) return [...o.keys, ...o.values];
     if (o instanceof SetObj) return o.items;
+    if (o instanceof SliceObj) return [o.start, o.stop, o.step];
     return [];
   }
 
@@ -812,6 +847,8 @@ export class ObjectSpace {
         return 32;
       case 'range':
         return 48;
+      case 'slice':
+        return 40;
       default:
         return 16;
     }

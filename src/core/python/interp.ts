@@ -27,6 +27,7 @@ import {
   RangeObj,
   SetObj,
   SimMemoryError,
+  SliceObj,
   StrObj,
   TupleObj,
   pyEqualsKey,
@@ -56,6 +57,21 @@ export class RuntimeObj extends PyObj {
     this.label = label;
     this.isStatic = true;
     if (call !== undefined) this.call = call;
+  }
+}
+
+/** The two bounds of BINARY_SLICE/STORE_SLICE (3.12+): no slice object on the heap. */
+class SliceBounds extends PyObj {
+  readonly start: PyObj;
+  readonly stop: PyObj;
+  constructor(start: PyObj, stop: PyObj, sp: ObjectSpace) {
+    super('object');
+    this.start = start;
+    this.stop = stop;
+    this.onRelease = () => {
+      sp.decref(start);
+      sp.decref(stop);
+    };
   }
 }
 
@@ -347,7 +363,7 @@ export class Interpreter {
       }
       case 'subscript': {
         const obj = this.eval(t.obj, scope);
-        const key = this.eval(t.index, scope);
+        const key = this.sliceKey(t.index, scope);
         this.setItem(obj, key, v, t.pos);
         sp.decref(obj);
         return;
@@ -493,7 +509,7 @@ export class Interpreter {
         return this.truthyRelease(this.eval(e.test, scope)) ? this.eval(e.body, scope) : this.eval(e.orelse, scope);
       case 'subscript': {
         const obj = this.eval(e.obj, scope);
-        const key = this.eval(e.index, scope);
+        const key = this.sliceKey(e.index, scope);
         try {
           return this.getItem(obj, key, e.pos);
         } finally {
@@ -501,8 +517,12 @@ export class Interpreter {
           sp.decref(key);
         }
       }
-      case 'slice':
-        throw new PyException('NotImplementedError', 'slices are not simulated yet', e.pos);
+      case 'slice': {
+        const part = (x: Expr | null): PyObj => (x === null ? sp.incref(sp.None) : this.eval(x, scope));
+        const a = part(e.lower);
+        const b = part(e.upper);
+        return sp.slice(a, b, part(e.step));
+      }
       case 'attr': {
         const obj = this.eval(e.obj, scope);
         const v = this.getAttr(obj, e.name, e.pos);
@@ -833,8 +853,59 @@ export class Interpreter {
     }
   }
 
+  /**
+   * The subscript of `x[i]`. 3.12+ compiles `x[a:b]` (no step) to BINARY_SLICE/STORE_SLICE,
+   * which make no slice object; earlier versions always build one (BUILD_SLICE).
+   */
+  private sliceKey(index: Expr, scope: Map<string, PyObj>): PyObj {
+    const sp = this.space;
+    if (index.k === 'slice' && index.step === null && sp.rules.minor >= 12) {
+      const part = (x: Expr | null): PyObj => (x === null ? sp.incref(sp.None) : this.eval(x, scope));
+      const a = part(index.lower);
+      const b = part(index.upper);
+      return new SliceBounds(a, b, sp);
+    }
+    return this.eval(index, scope);
+  }
+
+  /** start, stop, step of a slice over a sequence of length n (PySlice_AdjustIndices). */
+  private sliceIndices(key: SliceObj | SliceBounds, n: number, pos: Pos): [number, number, number] {
+    const num = (x: PyObj, dflt: number): number => {
+      if (x === this.space.None) return dflt;
+      if (!(x instanceof IntObj)) throw new PyException('TypeError', 'slice indices must be integers or None', pos);
+      return Number(x.value);
+    };
+    const step = key instanceof SliceObj ? num(key.step, 1) : 1;
+    if (step === 0) throw new PyException('ValueError', 'slice step cannot be zero', pos);
+    const clamp = (v: number, lo: number, hi: number): number => (v < 0 ? Math.max(v + n, lo) : Math.min(v, hi));
+    const start = key.start === this.space.None ? (step > 0 ? 0 : n - 1) : clamp(num(key.start, 0), step > 0 ? 0 : -1, step > 0 ? n : n - 1);
+    const stop = key.stop === this.space.None ? (step > 0 ? n : -1) : clamp(num(key.stop, 0), step > 0 ? 0 : -1, step > 0 ? n : n - 1);
+    return [start, stop, step];
+  }
+
+  private sliceRange(key: SliceObj | SliceBounds, n: number, pos: Pos): number[] {
+    const [a, b, c] = this.sliceIndices(key, n, pos);
+    const out: number[] = [];
+    for (let i = a; c > 0 ? i < b : i > b; i += c) out.push(i);
+    return out;
+  }
+
   private getItem(obj: PyObj, key: PyObj, pos: Pos): PyObj {
     const sp = this.space;
+    if (key instanceof SliceObj || key instanceof SliceBounds) {
+      if (obj instanceof ListObj) return sp.listExact(this.sliceRange(key, obj.items.length, pos).map((i) => sp.incref(obj.items[i]!)));
+      if (obj instanceof TupleObj) {
+        const idx = this.sliceRange(key, obj.items.length, pos);
+        if (idx.length === obj.items.length && idx.every((x, i) => x === i)) return sp.incref(obj);
+        return sp.tuple(idx.map((i) => sp.incref(obj.items[i]!)));
+      }
+      if (obj instanceof StrObj) {
+        const chars = [...obj.value];
+        return sp.str(this.sliceRange(key, chars.length, pos).map((i) => chars[i]!).join(''));
+      }
+      if (obj instanceof BytesObj) return sp.bytes(Uint8Array.from(this.sliceRange(key, obj.value.length, pos).map((i) => obj.value[i]!)));
+      if (obj instanceof ByteArrayObj) return sp.bytearray(Uint8Array.from(this.sliceRange(key, obj.value.length, pos).map((i) => obj.value[i]!)));
+    }
     if ((obj instanceof ListObj || obj instanceof TupleObj) && key instanceof IntObj) {
       const i = normIndex(key.value, obj.items.length, pos);
       return sp.incref(obj.items[i]!);
@@ -856,6 +927,15 @@ export class Interpreter {
 
   private setItem(obj: PyObj, key: PyObj, v: PyObj, pos: Pos): void {
     const sp = this.space;
+    if (obj instanceof ListObj && (key instanceof SliceObj || key instanceof SliceBounds)) {
+      const [a, b, c] = this.sliceIndices(key, obj.items.length, pos);
+      const items = [...this.iterate(v, pos)];
+      sp.decref(v);
+      sp.decref(key);
+      if (c !== 1) throw new PyException('NotImplementedError', 'extended slice assignment is not simulated yet', pos);
+      this.listAssignSlice(obj, a, Math.max(a, b), items);
+      return;
+    }
     if (obj instanceof ListObj && key instanceof IntObj) {
       const i = normIndex(key.value, obj.items.length, pos);
       const old = obj.items[i]!;
@@ -875,6 +955,13 @@ export class Interpreter {
 
   private delItem(obj: PyObj, key: PyObj, pos: Pos): void {
     const sp = this.space;
+    if (obj instanceof ListObj && (key instanceof SliceObj || key instanceof SliceBounds)) {
+      const [a, b, c] = this.sliceIndices(key, obj.items.length, pos);
+      sp.decref(key);
+      if (c !== 1) throw new PyException('NotImplementedError', 'extended slice deletion is not simulated yet', pos);
+      this.listAssignSlice(obj, a, Math.max(a, b), []);
+      return;
+    }
     if (obj instanceof ListObj && key instanceof IntObj) {
       const i = normIndex(key.value, obj.items.length, pos);
       sp.decref(key);
@@ -890,6 +977,31 @@ export class Interpreter {
     }
     sp.decref(key);
     throw new PyException('TypeError', `'${typeName(obj)}' object does not support item deletion`, pos);
+  }
+
+  /**
+   * list_ass_slice(a, lo, hi, items): the whole list deleted is list_clear (the array is
+   * freed); otherwise the list is resized by the difference (shrinking after the move,
+   * growing before it).
+   */
+  private listAssignSlice(l: ListObj, lo: number, hi: number, items: PyObj[]): void {
+    const sp = this.space;
+    const n = l.items.length;
+    if (items.length === 0 && lo === 0 && hi === n) {
+      const old = l.items;
+      l.items = [];
+      if (l.itemsHandle !== 0) sp.release('MEM', l.itemsHandle, 'list items');
+      l.itemsHandle = 0;
+      l.allocated = 0;
+      for (const x of old) sp.decref(x);
+      return;
+    }
+    const removed = l.items.slice(lo, hi);
+    const d = items.length - (hi - lo);
+    if (d > 0) sp.listResize(l, n + d);
+    l.items.splice(lo, hi - lo, ...items);
+    if (d < 0) sp.listResize(l, n + d);
+    for (const x of removed) sp.decref(x);
   }
 
   private listDelete(l: ListObj, i: number): void {
@@ -1163,6 +1275,11 @@ export class Interpreter {
     });
     def('complex', ([a, b]) => sp.complex(a ? toNumber(a as IntObj) : 0, b ? toNumber(b as IntObj) : 0));
     def('object', () => sp.object());
+    def('slice', (args, _kw, pos) => {
+      if (args.length < 1 || args.length > 3) throw new PyException('TypeError', `slice expected 1 to 3 arguments, got ${args.length}`, pos);
+      const [a, b, c] = args.length === 1 ? [sp.None, args[0]!, sp.None] : [args[0]!, args[1]!, args[2] ?? sp.None];
+      return sp.slice(sp.incref(a), sp.incref(b), sp.incref(c));
+    });
     def('id', ([x], _kw, pos) => sp.int(BigInt(need(x, pos).address)));
     def('type', ([x], _kw, pos) => sp.str(typeName(need(x, pos))));
     def('print', (args) => {
