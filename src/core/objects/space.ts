@@ -55,6 +55,8 @@ export type TypeName =
   | 'object'
   | 'range'
   | 'slice'
+  | 'type'
+  | 'instance'
   | 'ellipsis'
   | 'NotImplementedType';
 
@@ -172,6 +174,8 @@ export class DictObj extends PyObj {
   /** Whether the keys object has 16-byte all-str entries (3.11+). */
   unicodeKeys = true;
   keysHandle = 0;
+  /** <= 3.10 split (key-sharing) dicts: the values array (PyMem); the keys are the class's. */
+  splitValuesHandle = 0;
   constructor() {
     super('dict');
   }
@@ -187,6 +191,61 @@ export class SetObj extends PyObj {
     super(type);
   }
 }
+/** sizeof(PyHeapTypeObject) per minor version (type.__sizeof__ of a class without a dict). */
+export const HEAP_TYPE_SIZE: Record<number, number> = { 7: 864, 8: 880, 9: 880, 10: 888, 11: 904, 12: 920, 13: 928, 14: 928 };
+
+/**
+ * The keys shared by the instance dicts of a class (PEP 412 key-sharing dictionaries).
+ * <= 3.10: an 8-slot table holding up to 5 names. 3.11+: a 64-slot all-str table of up to 30
+ * names whose `usable` shrinks by one with each new instance down to 1, so that later
+ * instances get smaller values arrays.
+ */
+export interface SharedKeys {
+  names: string[];
+  usable: number;
+  handle: number;
+  size: number;
+}
+
+/** A class (heap type) made by a class statement. */
+export class TypeObj extends PyObj {
+  readonly name: string;
+  /** Names of __slots__ members, or null when the class has no __slots__. */
+  readonly slots: string[] | null;
+  readonly hasDict: boolean;
+  readonly hasWeakref: boolean;
+  readonly attrs = new Map<string, PyObj>();
+  shared: SharedKeys | null = null;
+  /** Calling the class (set by the interpreter: instantiation and __init__). */
+  call: ((args: PyObj[], kw: Map<string, PyObj>, pos: { line: number; col: number }) => PyObj) | null = null;
+  constructor(name: string, slots: string[] | null, hasDict: boolean, hasWeakref: boolean) {
+    super('type');
+    this.name = name;
+    this.slots = slots;
+    this.hasDict = hasDict;
+    this.hasWeakref = hasWeakref;
+  }
+}
+
+/** An instance of a class. */
+export class InstanceObj extends PyObj {
+  readonly cls: TypeObj;
+  readonly slotValues = new Map<string, PyObj>();
+  /** <= 3.10: the instance dict (split or combined), created on first attribute store. */
+  dict: DictObj | null = null;
+  /** 3.11+: attribute values by shared-key name, stored in `valuesHandle` (or inline on 3.13+). */
+  readonly values = new Map<string, PyObj>();
+  /** Capacity of the values array (nentries + usable at creation). */
+  valuesSize = 0;
+  valuesHandle = 0;
+  /** 3.13+: bytes of inline values after the object (0 when none). */
+  inlineBytes = 0;
+  constructor(cls: TypeObj) {
+    super('instance');
+    this.cls = cls;
+  }
+}
+
 export class RangeObj extends PyObj {
   readonly start: bigint;
   readonly stop: bigint;
@@ -509,10 +568,15 @@ export class ObjectSpace {
    * which on 3.8 and 3.9 still allocates the 8-slot keys object.
    */
   dict(typeCall = false): DictObj {
-    const o = new DictObj();
-    const d = this.dictFree.length > 0 ? this.reuse(o, this.dictFree.pop()!) : this.place(o, 48);
+    const d = this.dictObject();
     if (this.rules.minor === 7 || (typeCall && this.rules.minor <= 9)) this.newKeys(d, DICT_MINSIZE);
     return d;
+  }
+
+  /** A dict object without a keys table of its own (new_dict with shared or empty keys). */
+  private dictObject(): DictObj {
+    const o = new DictObj();
+    return this.dictFree.length > 0 ? this.reuse(o, this.dictFree.pop()!) : this.place(o, 48);
   }
 
   /** Allocates a keys object of `size` slots for `d` (3.11: with all-str entries or not). */
@@ -733,6 +797,8 @@ export class ObjectSpace {
     } else if (o instanceof DictObj) {
       for (const x of o.keys) this.decref(x);
       for (const x of o.values) this.decref(x);
+      if (o.splitValuesHandle !== 0) this.release('MEM', o.splitValuesHandle, 'split dict values');
+      o.splitValuesHandle = 0;
       this.freeKeys(o.keysHandle, o.tableSize, o);
       if (this.dictFree.length < this.rules.dictFreeMax) {
         this.dictFree.push(o);
@@ -741,6 +807,12 @@ export class ObjectSpace {
     } else if (o instanceof SetObj) {
       for (const x of o.items) this.decref(x);
       if (o.tableHandle !== 0) this.release('MEM', o.tableHandle, 'set table');
+    } else if (o instanceof InstanceObj) {
+      for (const v of o.slotValues.values()) this.decref(v);
+      for (const v of o.values.values()) this.decref(v);
+      if (o.valuesHandle !== 0) this.release('MEM', o.valuesHandle, 'instance values');
+      if (o.dict !== null) this.decref(o.dict);
+      this.decref(o.cls);
     } else if (o instanceof SliceObj) {
       this.decref(o.start);
       this.decref(o.stop);
@@ -766,6 +838,196 @@ export class ObjectSpace {
   }
 
   // =========================================================================================
+  // Classes and instances
+  // =========================================================================================
+
+  /** Whether instances of `cls` carry a GC header (3.7: only with slots, dict or weakref). */
+  instanceIsGC(cls: TypeObj): boolean {
+    return this.rules.minor >= 8 || (cls.slots !== null && cls.slots.length > 0) || cls.hasDict || cls.hasWeakref;
+  }
+
+  /** tp_basicsize of instances: PyObject + slots + inline __dict__ (<= 3.10) and __weakref__ (<= 3.11). */
+  instanceBasicSize(cls: TypeObj): number {
+    const m = this.rules.minor;
+    return 16 + 8 * (cls.slots?.length ?? 0) + (cls.hasDict && m <= 10 ? 8 : 0) + (cls.hasWeakref && m <= 11 ? 8 : 0);
+  }
+
+  /** Bytes before the GC header: 3.11 managed dict (16), 3.12+ dict and/or weakref (16). */
+  instancePreheader(cls: TypeObj): number {
+    const m = this.rules.minor;
+    if (m === 11) return cls.hasDict ? 16 : 0;
+    if (m >= 12) return cls.hasDict || cls.hasWeakref ? 16 : 0;
+    return 0;
+  }
+
+  /** 3.13+: plain classes keep attribute values inline after the object. */
+  private inlineValues(cls: TypeObj): boolean {
+    return this.rules.minor >= 13 && cls.hasDict && cls.slots === null;
+  }
+
+  /**
+   * A class statement's type object: PyType_GenericAlloc of sizeof(PyHeapTypeObject) plus one
+   * PyMemberDef (40 bytes) per slot and a sentinel, and for classes whose instances have a
+   * __dict__ the shared keys object. (The class's own dict, MRO and descriptors are not
+   * simulated.)
+   */
+  newClass(name: string, slots: string[] | null, hasDict: boolean, hasWeakref: boolean): TypeObj {
+    const cls = new TypeObj(name, slots, hasDict, hasWeakref);
+    const members = slots?.length ?? 0;
+    const gc = this.rules.gcHead;
+    cls.handle = this.allocate('OBJ', gc + HEAP_TYPE_SIZE[this.rules.minor]! + 40 * (members + 1), `class ${name}`);
+    cls.address = this.userAddress(cls.handle) + gc;
+    cls.gcTracked = true;
+    this.events.push({ line: this.currentLine, kind: 'create', type: 'type', address: cls.address, static: false, freelist: false });
+    if (hasDict) {
+      const size = this.rules.minor >= 11 ? 64 : DICT_MINSIZE;
+      const usable = this.rules.minor >= 11 ? 30 : usableFraction(size);
+      const handle = this.allocate('OBJ', dictKeysSize(this.rules, size, this.rules.minor >= 11), `shared keys of ${name}`);
+      cls.shared = { names: [], usable, handle, size };
+    }
+    return cls;
+  }
+
+  /** type.__sizeof__ + GC header. */
+  classSizeOf(cls: TypeObj): number {
+    const keys = cls.shared === null ? 0 : dictKeysSize(this.rules, cls.shared.size, this.rules.minor >= 11);
+    return this.rules.gcHead + HEAP_TYPE_SIZE[this.rules.minor]! + keys;
+  }
+
+  /** A new instance (object.__new__): its block and, on 3.11/3.12, its values array. */
+  instantiate(cls: TypeObj): InstanceObj {
+    const o = new InstanceObj(cls);
+    const gc = this.instanceIsGC(cls) ? this.rules.gcHead : 0;
+    const pre = this.instancePreheader(cls);
+    const sh = cls.shared;
+    let size = 0;
+    if (sh !== null && this.rules.minor >= 11) {
+      // "Shrink by one before each new object", down to 1.
+      if (sh.usable > 1) sh.usable--;
+      size = sh.names.length + sh.usable;
+    }
+    if (this.inlineValues(cls) && sh !== null) {
+      o.inlineBytes = Math.ceil(size / 8) * 8 + (size + 1) * 8;
+    }
+    o.handle = this.allocate('OBJ', pre + gc + this.instanceBasicSize(cls) + o.inlineBytes, cls.name);
+    o.address = this.userAddress(o.handle) + pre + gc;
+    o.gcTracked = gc > 0;
+    if (o.gcTracked) this.tracked.add(o);
+    this.events.push({ line: this.currentLine, kind: 'create', type: cls.name, address: o.address, static: false, freelist: false });
+    if (sh !== null && this.rules.minor >= 11) {
+      o.valuesSize = size;
+      if (!this.inlineValues(cls)) o.valuesHandle = this.allocate('MEM', Math.ceil((size + 2) / 8) * 8 + size * 8, 'instance values');
+    }
+    this.incref(cls);
+    return o;
+  }
+
+  /** Reads attribute `name` of an instance (its slots, dict or values), or undefined. */
+  instanceAttr(o: InstanceObj, name: string): PyObj | undefined {
+    if (o.slotValues.has(name)) return o.slotValues.get(name);
+    if (o.dict !== null) {
+      const i = o.dict.keys.findIndex((k) => k instanceof StrObj && k.value === name);
+      return i >= 0 ? o.dict.values[i] : undefined;
+    }
+    return o.values.get(name);
+  }
+
+  /** Stores attribute `name` (taking over `v`); false when the instance cannot hold it. */
+  setInstanceAttr(o: InstanceObj, name: string, v: PyObj): boolean {
+    const cls = o.cls;
+    if (cls.slots !== null && cls.slots.includes(name)) {
+      const old = o.slotValues.get(name);
+      o.slotValues.set(name, v);
+      if (old !== undefined) this.decref(old);
+      return true;
+    }
+    if (!cls.hasDict) return false;
+    if (this.rules.minor >= 11 && o.dict === null) {
+      const sh = cls.shared!;
+      const known = sh.names.indexOf(name);
+      const idx = known >= 0 ? known : sh.names.length;
+      if (idx < o.valuesSize && (known >= 0 || sh.usable > 0)) {
+        if (known < 0) sh.names.push(name);
+        const old = o.values.get(name);
+        o.values.set(name, v);
+        if (old !== undefined) this.decref(old);
+        return true;
+      }
+      // No room in this instance's values: its dict is materialized as a combined table.
+      this.materializeInstanceDict(o);
+    }
+    if (o.dict === null) o.dict = this.newInstanceDict(cls);
+    this.dictSetShared(o, name, v);
+    return true;
+  }
+
+  /** <= 3.10: the instance dict on first store: split (shared keys + a values array) if possible. */
+  private newInstanceDict(cls: TypeObj): DictObj {
+    if (cls.shared === null || this.rules.minor >= 11) return this.dict();
+    const d = this.dictObject();
+    {
+      d.tableSize = 0; // uses the class's shared keys
+      d.splitValuesHandle = this.allocate('MEM', 8 * usableFraction(cls.shared.size), 'split dict values');
+    }
+    return d;
+  }
+
+  /** Stores into the instance dict, sharing keys while the split table has room (<= 3.10). */
+  private dictSetShared(o: InstanceObj, name: string, v: PyObj): void {
+    const d = o.dict!;
+    const sh = o.cls.shared;
+    if (d.splitValuesHandle !== 0 && sh !== null) {
+      const i = d.keys.findIndex((k) => k instanceof StrObj && k.value === name);
+      if (i >= 0) {
+        const old = d.values[i]!;
+        d.values[i] = v;
+        this.decref(old);
+        return;
+      }
+      if (sh.names.includes(name) || sh.names.length < usableFraction(sh.size)) {
+        if (!sh.names.includes(name)) sh.names.push(name);
+        d.keys.push(this.str(name));
+        d.values.push(v);
+        return;
+      }
+      // The shared keys are full: this dict becomes a combined table, and the class stops
+      // sharing keys (CACHED_KEYS(tp) = NULL).
+      this.release('MEM', d.splitValuesHandle, 'split dict values');
+      d.splitValuesHandle = 0;
+      d.unicodeKeys = true;
+      d.nentries = d.keys.length;
+      const size = Math.max(DICT_MINSIZE, (() => {
+        let n = DICT_MINSIZE;
+        while (n < this.growthFor(d)) n *= 2;
+        return n;
+      })());
+      d.keysHandle = this.allocate('OBJ', dictKeysSize(this.rules, size, true), 'dict keys');
+      d.tableSize = size;
+      o.cls.shared = null;
+    }
+    this.dictSet(d, this.str(name), v);
+  }
+
+  private growthFor(d: DictObj): number {
+    return this.rules.minor <= 8 ? d.keys.length * 2 + 4 : d.keys.length * 3;
+  }
+
+  /** 3.11+: the instance's values move into a real dict (combined table). */
+  private materializeInstanceDict(o: InstanceObj): void {
+    const d = this.dict();
+    for (const [k, v] of o.values) this.dictSet(d, this.str(k), v);
+    o.values.clear();
+    if (o.valuesHandle !== 0) this.release('MEM', o.valuesHandle, 'instance values');
+    o.valuesHandle = 0;
+    o.dict = d;
+  }
+
+  /** sys.getsizeof of an instance. */
+  instanceSizeOf(o: InstanceObj): number {
+    return this.instanceBasicSize(o.cls) + (this.instanceIsGC(o.cls) ? this.rules.gcHead : 0) + this.instancePreheader(o.cls);
+  }
+
+  // =========================================================================================
   // The cyclic garbage collector
   // =========================================================================================
 
@@ -775,6 +1037,7 @@ export class ObjectSpace {
     if (o instanceof DictObj) return [...o.keys, ...o.values];
     if (o instanceof SetObj) return o.items;
     if (o instanceof SliceObj) return [o.start, o.stop, o.step];
+    if (o instanceof InstanceObj) return [...o.slotValues.values(), ...o.values.values(), ...(o.dict === null ? [] : [o.dict]), o.cls];
     return [];
   }
 
@@ -838,7 +1101,12 @@ export class ObjectSpace {
     if (o instanceof BytesObj) return 33 + o.value.length;
     if (o instanceof TupleObj) return 24 + r.tupleHashField + 8 * o.items.length;
     if (o instanceof ListObj) return 40 + 8 * o.allocated;
-    if (o instanceof DictObj) return 48 + (o.tableSize === 0 ? 0 : dictKeysSize(r, o.tableSize, o.unicodeKeys));
+    if (o instanceof DictObj) {
+      if (o.splitValuesHandle !== 0) return 48 + 8 * 5; // split table: the values array; the keys are shared
+      return 48 + (o.tableSize === 0 ? 0 : dictKeysSize(r, o.tableSize, o.unicodeKeys));
+    }
+    if (o instanceof InstanceObj) return this.instanceBasicSize(o.cls);
+    if (o instanceof TypeObj) return this.classSizeOf(o) - r.gcHead;
     if (o instanceof SetObj) return 200 + (o.tableSize > 8 ? 16 * o.tableSize : 0);
     switch (o.type) {
       case 'float':
@@ -856,6 +1124,8 @@ export class ObjectSpace {
 
   /** sys.getsizeof(o): __sizeof__ plus the GC header of GC types (3.11+: the pre-header). */
   sizeOf(o: PyObj): number {
+    if (o instanceof InstanceObj) return this.instanceSizeOf(o);
+    if (o instanceof TypeObj) return this.classSizeOf(o);
     return this.basicSizeOf(o) + (GC_TYPES.has(o.type) ? this.rules.gcHead : 0);
   }
 }

@@ -26,8 +26,10 @@ import {
   PyObj,
   RangeObj,
   SetObj,
+  InstanceObj,
   SimMemoryError,
   SliceObj,
+  TypeObj,
   StrObj,
   TupleObj,
   pyEqualsKey,
@@ -315,7 +317,8 @@ export class Interpreter {
       case 'raise':
         throw new PyException('Exception', s.exc === null ? 'raised' : this.display(this.eval(s.exc, scope)), s.pos);
       case 'class':
-        throw new PyException('NotImplementedError', 'class statements are not simulated yet', s.pos);
+        this.bindName(s.name, this.makeClass(s, scope), scope);
+        return;
     }
   }
 
@@ -368,9 +371,28 @@ export class Interpreter {
         sp.decref(obj);
         return;
       }
-      case 'attr':
-        sp.decref(v);
-        throw new PyException('AttributeError', `attribute assignment (.${t.name}) is not simulated yet`, t.pos);
+      case 'attr': {
+        const obj = this.eval(t.obj, scope);
+        try {
+          if (obj instanceof InstanceObj) {
+            if (!sp.setInstanceAttr(obj, t.name, v)) {
+              sp.decref(v);
+              throw new PyException('AttributeError', `'${obj.cls.name}' object has no attribute '${t.name}'`, t.pos);
+            }
+            return;
+          }
+          if (obj instanceof TypeObj) {
+            const old = obj.attrs.get(t.name);
+            obj.attrs.set(t.name, v);
+            if (old !== undefined) sp.decref(old);
+            return;
+          }
+          sp.decref(v);
+          throw new PyException('AttributeError', `'${typeName(obj)}' object attribute '${t.name}' is read-only`, t.pos);
+        } finally {
+          sp.decref(obj);
+        }
+      }
       default:
         sp.decref(v);
         throw new PyException('SyntaxError', 'cannot assign to this expression', t.pos);
@@ -610,12 +632,61 @@ export class Interpreter {
     for (const k of e.kwargs) kwargs.set(k.name, this.eval(k.value, scope));
     try {
       if (f instanceof RuntimeObj && f.call !== undefined) return f.call(args, kwargs, e.pos);
+      if (f instanceof TypeObj && f.call !== null) return f.call(args, kwargs, e.pos);
       throw new PyException('TypeError', `'${typeName(f)}' object is not callable`, e.pos);
     } finally {
       sp.decref(f);
       for (const a of args) sp.decref(a);
       for (const v of kwargs.values()) sp.decref(v);
     }
+  }
+
+  /** A function found on the class, bound to `self`; other class attributes as they are. */
+  private bindMethod(c: PyObj, self: PyObj): PyObj {
+    const sp = this.space;
+    if (!(c instanceof RuntimeObj) || c.call === undefined || !c.label.startsWith('function ')) return sp.incref(c);
+    sp.incref(self);
+    const m = new RuntimeObj(`method ${c.label.slice(9)}`, (args, kw, pos) => c.call!([self, ...args], kw, pos));
+    m.isStatic = false;
+    m.onRelease = () => sp.decref(self);
+    return m;
+  }
+
+  /**
+   * A class statement: the body runs in its own namespace; `__slots__` (a tuple or list of
+   * names) decides the instance layout; functions become methods.
+   */
+  private makeClass(s: Extract<Stmt, { k: 'class' }>, scope: Map<string, PyObj>): TypeObj {
+    const sp = this.space;
+    if (s.bases.length > 0) throw new PyException('NotImplementedError', 'base classes are not simulated yet (class C: only)', s.pos);
+    const ns = new Map<string, PyObj>();
+    for (const x of s.body) this.exec(x, ns);
+    let slots: string[] | null = null;
+    const declared = ns.get('__slots__');
+    if (declared !== undefined) {
+      const names = declared instanceof StrObj ? [declared] : declared instanceof TupleObj || declared instanceof ListObj ? declared.items : null;
+      if (names === null || !names.every((n) => n instanceof StrObj)) throw new PyException('TypeError', '__slots__ must be a str or a tuple/list of str', s.pos);
+      slots = names.map((n) => (n as StrObj).value);
+    }
+    const hasDict = slots === null || slots.includes('__dict__');
+    const hasWeakref = slots === null || slots.includes('__weakref__');
+    const memberSlots = slots === null ? null : slots.filter((n) => n !== '__dict__' && n !== '__weakref__');
+    const cls = sp.newClass(s.name, memberSlots, hasDict, hasWeakref);
+    for (const [k, v] of ns) if (k !== '__slots__') cls.attrs.set(k, v);
+    if (declared !== undefined) sp.decref(declared);
+    const init = cls.attrs.get('__init__');
+    cls.call = (args, kw, pos) => {
+      const o = sp.instantiate(cls);
+      if (init instanceof RuntimeObj && init.call !== undefined) {
+        sp.decref(init.call([o, ...args], kw, pos));
+      } else if (args.length > 0 || kw.size > 0) {
+        sp.decref(o);
+        throw new PyException('TypeError', `${cls.name}() takes no arguments`, pos);
+      }
+      return o;
+    };
+    void scope;
+    return cls;
   }
 
   private makeFunction(name: string, params: { name: string; default: Expr | null; kind: string }[], body: Stmt[], defScope: Map<string, PyObj>): RuntimeObj {
@@ -1023,6 +1094,24 @@ export class Interpreter {
   }
 
   private getAttr(obj: PyObj, name: string, pos: Pos): PyObj {
+    const sp = this.space;
+    if (obj instanceof InstanceObj) {
+      const v = sp.instanceAttr(obj, name);
+      if (v !== undefined) return sp.incref(v);
+      if (name === '__dict__' && obj.cls.hasDict) {
+        if (sp.rules.minor >= 11) throw new PyException('NotImplementedError', '__dict__ of an instance with a managed dict (3.11+) is not simulated yet', pos);
+        if (obj.dict === null) obj.dict = sp.dict();
+        return sp.incref(obj.dict);
+      }
+      const c = obj.cls.attrs.get(name);
+      if (c !== undefined) return this.bindMethod(c, obj);
+      throw new PyException('AttributeError', `'${obj.cls.name}' object has no attribute '${name}'`, pos);
+    }
+    if (obj instanceof TypeObj) {
+      const c = obj.attrs.get(name);
+      if (c !== undefined) return sp.incref(c);
+      throw new PyException('AttributeError', `type object '${obj.name}' has no attribute '${name}'`, pos);
+    }
     if (obj instanceof RuntimeObj) {
       const v = obj.attrs.get(name);
       if (v !== undefined) return this.space.incref(v);
@@ -1330,6 +1419,7 @@ export class Interpreter {
 
 export function typeName(v: PyObj): string {
   if (v instanceof RuntimeObj) return v.label.split(' ')[0]!;
+  if (v instanceof InstanceObj) return v.cls.name;
   return v.type;
 }
 
