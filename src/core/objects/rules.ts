@@ -50,6 +50,8 @@ export interface ObjectRules {
   readonly constListExtend: boolean;
   /** 3.10+: LIST_EXTEND into an empty list preallocates exactly (rounded to even). */
   readonly extendEmptyPreallocates: boolean;
+  /** `del l[i]` resizes the array (list_ass_slice) up to 3.12; 3.13 just moves the items. */
+  readonly delItemResizes: boolean;
 }
 
 export function objectRules(p: Profile): ObjectRules {
@@ -78,6 +80,7 @@ export function objectRules(p: Profile): ObjectRules {
     listPreallocate: m >= 8,
     constListExtend: m >= 9,
     extendEmptyPreallocates: m >= 10,
+    delItemResizes: m <= 12,
   } satisfies ObjectRules);
 }
 

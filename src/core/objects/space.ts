@@ -78,6 +78,8 @@ export class PyObj {
    * last reference goes. No heap events.
    */
   onRelease: (() => void) | null = null;
+  /** Created by the compiler (a constant of a code object), not by running code. */
+  compileTime = false;
   constructor(type: TypeName) {
     this.type = type;
   }
@@ -321,6 +323,9 @@ export class ObjectSpace {
   /** Keys objects of 8 slots kept for reuse: their block handles. */
   readonly keysFree: number[] = [];
 
+  /** Requested size of every live block this space allocated, by handle. */
+  readonly requested = new Map<number, number>();
+
   /** Live objects tracked by the cyclic garbage collector. */
   readonly tracked = new Set<PyObj>();
 
@@ -359,6 +364,7 @@ export class ObjectSpace {
   allocate(domain: Domain, size: number, what: string): number {
     const h = this.domainMalloc(domain, size + this.debugOverhead);
     if (h === 0) throw new SimMemoryError(`cannot allocate ${size} bytes for ${what}`);
+    this.requested.set(h, size);
     this.events.push({ line: this.currentLine, kind: 'alloc', domain, size, handle: h, address: this.userAddress(h), what });
     return h;
   }
@@ -388,6 +394,8 @@ export class ObjectSpace {
       nh = this.heap.realloc(h, total);
     }
     if (nh === 0) throw new SimMemoryError(`cannot reallocate ${size} bytes for ${what}`);
+    this.requested.delete(h);
+    this.requested.set(nh, size);
     this.events.push({ line: this.currentLine, kind: 'realloc', domain, size, oldAddress: old, handle: nh, address: this.userAddress(nh), what });
     return nh;
   }
@@ -395,6 +403,7 @@ export class ObjectSpace {
   release(domain: Domain, h: number, what: string): void {
     if (h === 0) return;
     this.events.push({ line: this.currentLine, kind: 'free', domain, address: this.userAddress(h), what });
+    this.requested.delete(h);
     this.domainFree(domain, h);
   }
 
@@ -436,7 +445,11 @@ export class ObjectSpace {
   // Constructors
   // =========================================================================================
 
-  int(value: bigint): IntObj {
+  /**
+   * An int. One-digit ints made at run time come from _PyLong_FromMedium on 3.11+, which asks
+   * for sizeof(PyLongObject) = 32 bytes; literals go through _PyLong_New (28).
+   */
+  int(value: bigint, literal = false): IntObj {
     if (value >= -5n && value <= 256n) {
       const k = Number(value);
       let o = this.smallInts.get(k);
@@ -449,7 +462,8 @@ export class ObjectSpace {
     const nd = intDigits(value);
     const o = new IntObj(value);
     if (nd === 1 && this.intFree.length > 0) return this.reuse(o, this.intFree.pop()!);
-    return this.place(o, this.rules.intDigitsOffset + 4 * Math.max(nd, this.rules.intMinDigits));
+    const medium = nd === 1 && !literal && this.rules.minor >= 11;
+    return this.place(o, medium ? 32 : this.rules.intDigitsOffset + 4 * Math.max(nd, this.rules.intMinDigits));
   }
 
   bool(v: boolean): IntObj {
@@ -621,13 +635,29 @@ export class ObjectSpace {
   }
 
   /** GROWTH_RATE: used*2 + size/2 up to 3.8; used*3 from 3.9. */
+  /** GROWTH_RATE(d) = ma_used * 3 (measured: a table refilled after deletions shrinks). */
   private growthRate(d: DictObj): number {
-    return this.rules.minor <= 8 ? d.keys.length * 2 + (d.tableSize >> 1) : d.keys.length * 3;
+    return d.keys.length * 3;
+  }
+
+  /**
+   * The table size dictresize picks for `minsize`. Up to 3.10: the smallest power of two >= 8
+   * and >= minsize. Changed in 3.11 (calculate_log2_keysize): bit_length(((minsize | 8) - 1) | 7),
+   * which gives 16 for minsize 1..7 (so a one-entry all-str table converted for a non-str key
+   * gets 16 slots) and doubles exact powers of two from 16.
+   */
+  tableSizeFor(minsize: number): number {
+    if (this.rules.minor >= 11) {
+      const m = ((minsize | DICT_MINSIZE) - 1) | (DICT_MINSIZE - 1);
+      return 2 ** m.toString(2).length;
+    }
+    let size = DICT_MINSIZE;
+    while (size < minsize) size *= 2;
+    return size;
   }
 
   private dictResize(d: DictObj, minsize: number, unicode: boolean): void {
-    let size = DICT_MINSIZE;
-    while (size < minsize) size *= 2;
+    const size = this.tableSizeFor(minsize);
     const old = d.keysHandle;
     const oldSize = d.tableSize;
     d.unicodeKeys = unicode;
@@ -729,7 +759,9 @@ export class ObjectSpace {
   /** PyByteArray_Resize to the contents `value` (bytearray_resize's growth strategy). */
   bytearrayResize(b: ByteArrayObj, value: Uint8Array): void {
     const requested = value.length;
+    const unchanged = requested === b.value.length;
     b.value = value;
+    if (unchanged) return; // a zero-length extend does not resize
     let alloc = b.alloc;
     if (requested + 1 <= alloc) {
       // Large enough: a major downsize goes to the exact size, a minor one changes nothing.
@@ -1025,6 +1057,29 @@ export class ObjectSpace {
   /** sys.getsizeof of an instance. */
   instanceSizeOf(o: InstanceObj): number {
     return this.instanceBasicSize(o.cls) + (this.instanceIsGC(o.cls) ? this.rules.gcHead : 0) + this.instancePreheader(o.cls);
+  }
+
+  /**
+   * The blocks `o` owns, recursively, as [requested size, ...]: its own block and the arrays,
+   * tables and buffers hanging off it, and those of the objects it references, except static
+   * objects and compile-time constants (what tracemalloc sees after `x = <expr>`).
+   */
+  ownedBlocks(o: PyObj, seen = new Set<PyObj>()): number[] {
+    if (seen.has(o) || o.isStatic || o.compileTime || o.handle === 0) return [];
+    seen.add(o);
+    const out: number[] = [this.requested.get(o.handle) ?? 0];
+    const aux = (h: number): void => {
+      if (h !== 0) out.push(this.requested.get(h) ?? 0);
+    };
+    if (o instanceof ListObj) aux(o.itemsHandle);
+    else if (o instanceof DictObj) {
+      aux(o.keysHandle);
+      aux(o.splitValuesHandle);
+    } else if (o instanceof SetObj) aux(o.tableHandle);
+    else if (o instanceof ByteArrayObj) aux(o.bufHandle);
+    else if (o instanceof InstanceObj) aux(o.valuesHandle);
+    for (const r of this.referents(o)) out.push(...this.ownedBlocks(r, seen));
+    return out;
   }
 
   // =========================================================================================

@@ -177,10 +177,16 @@ export class Interpreter {
   }
 
   private makeConst(c: ConstValue): PyObj {
+    const o = this.makeConstObj(c);
+    if (!o.isStatic) o.compileTime = true;
+    return o;
+  }
+
+  private makeConstObj(c: ConstValue): PyObj {
     const sp = this.space;
     switch (c.t) {
       case 'int':
-        return sp.int(c.v);
+        return sp.int(c.v, true);
       case 'float':
         return sp.float(c.v);
       case 'complex':
@@ -1036,7 +1042,12 @@ export class Interpreter {
     if (obj instanceof ListObj && key instanceof IntObj) {
       const i = normIndex(key.value, obj.items.length, pos);
       sp.decref(key);
-      this.listDelete(obj, i);
+      if (sp.rules.delItemResizes) this.listDelete(obj, i);
+      else {
+        // 3.13 list_ass_item: the items move down, the array keeps its size.
+        const [old] = obj.items.splice(i, 1);
+        sp.decref(old!);
+      }
       return;
     }
     if (obj instanceof DictObj) {
@@ -1235,7 +1246,10 @@ export class Interpreter {
           });
         case 'update':
           return bound(([x]) => {
-            for (const y of this.iterate(need(x, pos), pos)) sp.setAdd(obj, y);
+            const src = need(x, pos);
+            // set_update_internal: a set or frozenset is merged (one presizing resize).
+            if (src instanceof SetObj) sp.setMerge(obj, src.items.map((y) => sp.incref(y)));
+            else for (const y of this.iterate(src, pos)) sp.setAdd(obj, y);
             return none();
           });
         case 'clear':
