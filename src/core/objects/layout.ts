@@ -174,3 +174,57 @@ export function layoutOf(space: ObjectSpace, o: PyObj): ObjectLayout {
   const blockSize = o.handle > 0 ? space.heap.blockSizeOfPool(Math.floor(o.handle / 2048)) : o.handle < 0 ? requested : 0;
   return { blockSize, requested, getsizeof: space.sizeOf(o), fields: f };
 }
+
+/** Writes `v` (an integer) little-endian into `n` bytes, two's complement. */
+function writeLE(out: Uint8Array, at: number, n: number, v: bigint): void {
+  let x = BigInt.asUintN(n * 8, v);
+  for (let i = 0; i < n; i++) {
+    out[at + i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+}
+
+/**
+ * The object's bytes from the start of its block (`layoutOf(...).requested` bytes), as far as
+ * the simulation knows them: header words, counts, digits, characters, item pointers and the
+ * debug hooks' guard bytes. What the simulation does not model (GC list links, hash values,
+ * set table entries) reads as zero.
+ */
+export function objectBytes(space: ObjectSpace, o: PyObj): Uint8Array {
+  const L = layoutOf(space, o);
+  const out = new Uint8Array(L.requested);
+  for (const f of L.fields) {
+    const v = f.value;
+    if (f.name === 'debug: size') {
+      // Big-endian requested size (without the hooks' own bytes).
+      let x = BigInt(L.requested - space.debugOverhead);
+      for (let i = 7; i >= 0; i--) {
+        out[f.offset + i] = Number(x & 0xffn);
+        x >>= 8n;
+      }
+    } else if (f.name === 'debug: api id') {
+      out[f.offset] = 0x6f; // 'o': PyObject_Malloc
+    } else if (f.name === 'debug: pad' || f.name === 'debug: tail pad') {
+      out.fill(0xfd, f.offset, f.offset + f.size);
+    } else if (f.name === 'ob_fval' || f.name === 'cval.real' || f.name === 'cval.imag') {
+      new DataView(out.buffer).setFloat64(f.offset, Number(v), true);
+    } else if (f.name === 'data' && o instanceof StrObj) {
+      let at = f.offset;
+      for (const ch of o.value) {
+        writeLE(out, at, o.kind, BigInt(ch.codePointAt(0)!));
+        at += o.kind;
+      }
+    } else if (f.name === 'ob_sval' && o instanceof BytesObj) {
+      out.set(o.value, f.offset);
+    } else if (f.name === 'state' && o instanceof StrObj) {
+      const last = space.rules.minor <= 11 ? 1 : o.isStatic ? 1 : 0; // ready (<= 3.11) / statically_allocated
+      out[f.offset] = (o.kind << 2) | (1 << 5) | ((o.ascii ? 1 : 0) << 6) | (last << 7);
+    } else if (typeof v === 'number' || typeof v === 'bigint') {
+      writeLE(out, f.offset, Math.min(f.size, 8), BigInt(v));
+    } else if (typeof v === 'string') {
+      const m = /^(0x[0-9a-f]+|\d+)/.exec(v);
+      if (m !== null && f.size <= 8) writeLE(out, f.offset, f.size, BigInt(m[1]!));
+    }
+  }
+  return out;
+}
