@@ -849,6 +849,21 @@ async function main() {
     return 0;
   }
 
+  const versions = [];
+  for (const v of opts.versionList) {
+    const bin = join(opts.oracleDir, `replay-${v}`);
+    try {
+      accessSync(bin, fsc.X_OK);
+      versions.push(v);
+    } catch {
+      process.stdout.write(`skip ${v}: oracle binary ${bin} is missing or not executable\n`);
+    }
+  }
+  if (versions.length === 0) {
+    process.stdout.write('fuzz-oracle: no oracle binary found; nothing compared\n');
+    return 0;
+  }
+
   const work = join(tmpdir(), `fuzz-oracle-${process.pid}`);
   mkdirSync(work, { recursive: true });
   let simDesc;
@@ -868,12 +883,13 @@ async function main() {
           await new Promise((r) => setTimeout(r, 60000));
         }
       }
-      if (err) { process.stderr.write('fuzz-oracle: the CLI build failed\n'); return 2; }
+      if (err) { process.stderr.write('fuzz-oracle: the CLI build failed\n'); rmSync(work, { recursive: true, force: true }); return 2; }
       simDesc = `fresh bundle of src (git ${gitHead()})`;
     } else {
       const bundle = join(ROOT, 'out/cli/pyheap.mjs');
       if (!existsSync(bundle)) {
         process.stderr.write('fuzz-oracle: the CLI is not built (node scripts/build-cli.mjs, or pass --build)\n');
+        rmSync(work, { recursive: true, force: true });
         return 2;
       }
       copyFileSync(bundle, snap);
@@ -884,21 +900,6 @@ async function main() {
     simDesc = opts.cli;
   }
   process.stdout.write(`simulator: ${simDesc}\n`);
-  const versions = [];
-  for (const v of opts.versionList) {
-    const bin = join(opts.oracleDir, `replay-${v}`);
-    try {
-      accessSync(bin, fsc.X_OK);
-      versions.push(v);
-    } catch {
-      process.stdout.write(`skip ${v}: oracle binary ${bin} is missing or not executable\n`);
-    }
-  }
-  if (versions.length === 0) {
-    process.stdout.write('fuzz-oracle: no oracle binary found; nothing compared\n');
-    return 0;
-  }
-
   const traceFile = join(work, 'cur.trace');
   const shrinkFile = join(work, 'shrink.trace');
   const stats = new Map(); // "v|off" -> {traces, ops, mismatches}

@@ -208,3 +208,20 @@ describe('slices', () => {
     expect(s.sizeof('slice(1, 2, 3)') ).toBe(56);
   });
 });
+
+describe('a session as a trace', () => {
+  it('replays to the identical heap through the trace machinery', async () => {
+    const { eventsToTrace } = await import('../../src/core/python/to-trace');
+    const { replayText } = await import('../../src/core/trace/replay');
+    for (const [python, mode] of [['3.8', 'pymalloc'], ['3.11', 'pymalloc'], ['3.12', 'debug']] as const) {
+      const s = new PythonSession({ python, pythonMalloc: mode });
+      const script = 'x = [str(i) * 7 for i in range(2000)]\ny = {i: [i, i * 1.5] for i in range(500)}\ndel x[100:900]\nz = bytearray(600)\nz.extend(b"q" * 300)\nclass P:\n    def __init__(self, v):\n        self.v = v\nps = [P(i) for i in range(300)]\ndel y\n';
+      s.run(script);
+      const trace = eventsToTrace(s.space.events, s.space.debugOverhead);
+      const dump = replayText(trace, { python, internals: true });
+      // The replay's summary is the session heap's own summary, byte for byte.
+      expect(dump.slice(dump.indexOf('arena '))).toBe(formatSummary(s.heap, true));
+      expect(trace.split('\n').length).toBeGreaterThan(5000);
+    }
+  });
+});

@@ -32,8 +32,8 @@ export type Domain = 'OBJ' | 'MEM' | 'RAW';
 /** One thing that happened to memory or objects, in order. */
 export type HeapEvent = { line: number } & (
   | { kind: 'alloc'; domain: Domain; size: number; handle: number; address: number; what: string }
-  | { kind: 'realloc'; domain: Domain; size: number; oldAddress: number; handle: number; address: number; what: string }
-  | { kind: 'free'; domain: Domain; address: number; what: string }
+  | { kind: 'realloc'; domain: Domain; size: number; oldHandle: number; oldAddress: number; handle: number; address: number; what: string }
+  | { kind: 'free'; domain: Domain; handle: number; address: number; what: string }
   | { kind: 'create'; type: string; address: number; static: boolean; freelist: boolean }
   | { kind: 'destroy'; type: string; address: number; freelist: boolean }
 );
@@ -323,7 +323,11 @@ export class ObjectSpace {
   /** Keys objects of 8 slots kept for reuse: their block handles. */
   readonly keysFree: number[] = [];
 
-  /** Requested size of every live block this space allocated, by handle. */
+  /**
+   * Requested size of the blocks this space allocated, by handle. Entries of freed blocks are
+   * left in place (overwritten when the handle is reused): deleting from a large Map while
+   * adding to it makes V8 rehash it again and again.
+   */
   readonly requested = new Map<number, number>();
 
   /** Live objects tracked by the cyclic garbage collector. */
@@ -394,21 +398,20 @@ export class ObjectSpace {
       nh = this.heap.realloc(h, total);
     }
     if (nh === 0) throw new SimMemoryError(`cannot reallocate ${size} bytes for ${what}`);
-    this.requested.delete(h);
     this.requested.set(nh, size);
-    this.events.push({ line: this.currentLine, kind: 'realloc', domain, size, oldAddress: old, handle: nh, address: this.userAddress(nh), what });
+    this.events.push({ line: this.currentLine, kind: 'realloc', domain, size, oldHandle: h, oldAddress: old, handle: nh, address: this.userAddress(nh), what });
     return nh;
   }
 
   release(domain: Domain, h: number, what: string): void {
     if (h === 0) return;
-    this.events.push({ line: this.currentLine, kind: 'free', domain, address: this.userAddress(h), what });
-    this.requested.delete(h);
+    this.events.push({ line: this.currentLine, kind: 'free', domain, handle: h, address: this.userAddress(h), what });
     this.domainFree(domain, h);
   }
 
-  private domainFree(_domain: Domain, h: number): void {
-    if (h < 0) this.heap.raw.free(-h);
+  /** PyMem_RawFree for the raw domain (and PYTHONMALLOC=malloc), else PyObject_Free. */
+  private domainFree(domain: Domain, h: number): void {
+    if (domain === 'RAW' || this.viaLibc) this.heap.raw.free(-h);
     else this.heap.free(h);
   }
 
