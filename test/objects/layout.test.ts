@@ -50,3 +50,25 @@ describe('object bytes', () => {
     expect(hex(b.slice(40, 48))).toBe('fd fd fd fd fd fd fd fd');
   });
 });
+
+describe('instance layouts', () => {
+  const src = 'class P:\n    def __init__(self):\n        self.a = 1000\nclass S:\n    __slots__ = ("a", "b")\np = P()\nq = S()\nq.a = 2000\n';
+  function layout(python: string, name: string): { fields: string[]; requested: number } {
+    const s = new PythonSession({ python });
+    s.run(src);
+    const L = layoutOf(s.space, s.interp.globals.get(name)!);
+    return { fields: L.fields.map((f) => `${f.offset}:${f.name}`), requested: L.requested };
+  }
+  it('lays out a plain instance per version: inline dict/weakref, managed pre-header, inline values', () => {
+    expect(layout('3.8', 'p')).toEqual({ fields: ['0:_gc_next', '8:_gc_prev', '16:ob_refcnt', '24:ob_type', '32:__dict__', '40:__weakref__'], requested: 48 });
+    expect(layout('3.11', 'p')).toEqual({ fields: ['0:(pre) values', '8:(pre) dict', '16:_gc_next', '24:_gc_prev', '32:ob_refcnt', '40:ob_type', '48:__weakref__'], requested: 56 });
+    expect(layout('3.12', 'p').requested).toBe(48);
+    const l13 = layout('3.13', 'p');
+    // First instance of the class: usable 29 -> 30 value slots inline after the object.
+    expect(l13.fields.slice(0, 7)).toEqual(['0:(pre) weakref', '8:(pre) dict_or_values', '16:_gc_next', '24:_gc_prev', '32:ob_refcnt', '40:ob_type', '48:(values) prefix']);
+    expect(l13.requested).toBe(48 + 32 + 30 * 8);
+  });
+  it('lays out __slots__ members as pointers', () => {
+    expect(layout('3.11', 'q')).toEqual({ fields: ['0:_gc_next', '8:_gc_prev', '16:ob_refcnt', '24:ob_type', '32:a', '40:b'], requested: 48 });
+  });
+});

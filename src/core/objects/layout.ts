@@ -13,6 +13,7 @@ import {
   ComplexObj,
   DictObj,
   FloatObj,
+  InstanceObj,
   IntObj,
   ListObj,
   type ObjectSpace,
@@ -21,6 +22,7 @@ import {
   SetObj,
   StrObj,
   TupleObj,
+  TypeObj,
 } from './space';
 import { intDigits } from './rules';
 
@@ -82,7 +84,23 @@ export function layoutOf(space: ObjectSpace, o: PyObj): ObjectLayout {
     add('debug: api id', 1, null, "debug hooks: 'o' (PyObject_Malloc), 'm' (PyMem_Malloc) or 'r' (raw)");
     add('debug: pad', 7, '0xfd x 7', 'debug hooks: forbidden bytes before the data');
   }
-  const gc = o instanceof TupleObj || o instanceof ListObj || o instanceof DictObj || o instanceof SetObj;
+  if (o instanceof InstanceObj) {
+    const pre = space.instancePreheader(o.cls);
+    if (pre > 0 && r.minor === 11) {
+      add('(pre) values', 8, o.valuesHandle === 0 ? 0 : `0x${space.userAddress(o.valuesHandle).toString(16)}`, 'managed dict: pointer to the values array (3.11)');
+      add('(pre) dict', 8, o.dict === null ? 0 : `0x${o.dict.address.toString(16)}`, 'managed dict: the materialized __dict__, or NULL');
+    } else if (pre > 0) {
+      add('(pre) weakref', 8, 0, 'managed weakref list (3.12+)');
+      add('(pre) dict_or_values', 8, o.dict === null ? (o.valuesHandle === 0 ? 0 : `0x${space.userAddress(o.valuesHandle).toString(16)}`) : `0x${o.dict.address.toString(16)}`, 'managed dict: the __dict__ or the values (3.12+)');
+    }
+  }
+  const gc =
+    o instanceof TupleObj ||
+    o instanceof ListObj ||
+    o instanceof DictObj ||
+    o instanceof SetObj ||
+    (o instanceof InstanceObj && space.instanceIsGC(o.cls)) ||
+    o instanceof TypeObj;
   if (gc) {
     if (r.gcHead === 32) {
       add('gc.gc_next', 8, null, 'PyGC_Head: next object in its GC generation list');
@@ -160,6 +178,23 @@ export function layoutOf(space: ObjectSpace, o: PyObj): ObjectLayout {
     add('finger', 8, 0, 'search finger for pop()');
     add('smalltable', 128, `${Math.min(o.items.length, 8)} of 8 entries`, 'inline table of 8 (key, hash) entries');
     add('weakreflist', 8, 0, 'weak references');
+  } else if (o instanceof InstanceObj) {
+    for (const name of o.cls.slots ?? []) {
+      const v = o.slotValues.get(name);
+      add(name, 8, v === undefined ? 0 : `0x${v.address.toString(16)}`, `__slots__ member '${name}' (${v === undefined ? 'unset: NULL' : v.type})`);
+    }
+    if (o.cls.hasDict && r.minor <= 10) add('__dict__', 8, o.dict === null ? 0 : `0x${o.dict.address.toString(16)}`, 'pointer to the instance dict (NULL until the first attribute)');
+    if (o.cls.hasWeakref && r.minor <= 11) add('__weakref__', 8, 0, 'list of weak references (NULL)');
+    if (o.inlineBytes > 0) {
+      const n = o.valuesSize;
+      add('(values) prefix', Math.ceil(n / 8) * 8, `capacity ${n}`, 'inline values: capacity, size, valid and insertion order bytes (3.13+)');
+      const names = o.cls.shared?.names ?? [];
+      for (let i = 0; i < n + 1; i++) {
+        const key = names[i];
+        const v = key === undefined ? undefined : o.values.get(key);
+        add(i < n ? `values[${i}]` : '(values) end', 8, v === undefined ? 0 : `0x${v.address.toString(16)}`, key === undefined ? 'free value slot' : `value of '${key}'`);
+      }
+    }
   } else if (o instanceof RangeObj) {
     add('start', 8, o.start, 'pointer to the start int');
     add('stop', 8, o.stop, 'pointer to the stop int');
