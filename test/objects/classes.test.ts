@@ -62,3 +62,24 @@ describe('instances and classes', () => {
     });
   }
 });
+
+describe('single inheritance and __slots__ (measured with scripts/measure-subclasses.py)', () => {
+  const measuredSub = JSON.parse(readFileSync(join(__dirname, '../fixtures/measured/subclasses.json'), 'utf8')) as Record<string, Record<string, number>>;
+  const src = readFileSync(join(__dirname, '../../scripts/measure-subclasses.py'), 'utf8');
+  const classes = src.slice(src.indexOf('class A:'), src.indexOf('out = {}'));
+  for (const v of VERSIONS) {
+    it(`${v}: instances and classes of subclasses`, () => {
+      const s = new PythonSession({ python: v });
+      s.run(classes);
+      const want = measuredSub[v]!;
+      const got = Object.fromEntries(Object.keys(want).map((k) => [k, s.sizeof(k)]));
+      expect(got).toEqual(want);
+    });
+  }
+  it('inherits methods and __init__ through the bases', () => {
+    const out: string[] = [];
+    const s = new PythonSession({ python: '3.12', print: (t) => out.push(t.trimEnd()) });
+    s.run('class A:\n    def __init__(self, v):\n        self.v = v\n    def get(self):\n        return self.v\nclass B(A):\n    def twice(self):\n        return self.get() * 2\nb = B(21)\nprint(b.twice(), b.get())\n');
+    expect(out).toEqual(['42 21']);
+  });
+});

@@ -212,14 +212,28 @@ export interface SharedKeys {
 /** A class (heap type) made by a class statement. */
 export class TypeObj extends PyObj {
   readonly name: string;
-  /** Names of __slots__ members, or null when the class has no __slots__. */
+  /**
+   * Member slots of instances, inherited ones first (the base's __slots__, then this class's),
+   * or null when neither this class nor a base declares any.
+   */
   readonly slots: string[] | null;
   readonly hasDict: boolean;
   readonly hasWeakref: boolean;
+  /** The base class (single inheritance), or null for a direct subclass of object. */
+  base: TypeObj | null = null;
   readonly attrs = new Map<string, PyObj>();
   shared: SharedKeys | null = null;
   /** Calling the class (set by the interpreter: instantiation and __init__). */
   call: ((args: PyObj[], kw: Map<string, PyObj>, pos: { line: number; col: number }) => PyObj) | null = null;
+  /** An attribute of the class or of a base, in MRO order. */
+  lookup(name: string): PyObj | undefined {
+    for (let c: TypeObj | null = this; c !== null; c = c.base) {
+      const v = c.attrs.get(name);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+
   constructor(name: string, slots: string[] | null, hasDict: boolean, hasWeakref: boolean) {
     super('type');
     this.name = name;
@@ -906,9 +920,11 @@ export class ObjectSpace {
    * __dict__ the shared keys object. (The class's own dict, MRO and descriptors are not
    * simulated.)
    */
-  newClass(name: string, slots: string[] | null, hasDict: boolean, hasWeakref: boolean): TypeObj {
+  newClass(name: string, slots: string[] | null, hasDict: boolean, hasWeakref: boolean, base: TypeObj | null = null, ownSlots = slots?.length ?? 0): TypeObj {
     const cls = new TypeObj(name, slots, hasDict, hasWeakref);
-    const members = slots?.length ?? 0;
+    cls.base = base;
+    if (base !== null) this.incref(base);
+    const members = ownSlots;
     const gc = this.rules.gcHead;
     cls.handle = this.allocate('OBJ', gc + HEAP_TYPE_SIZE[this.rules.minor]! + 40 * (members + 1), `class ${name}`);
     cls.address = this.userAddress(cls.handle) + gc;

@@ -664,23 +664,37 @@ export class Interpreter {
    */
   private makeClass(s: Extract<Stmt, { k: 'class' }>, scope: Map<string, PyObj>): TypeObj {
     const sp = this.space;
-    if (s.bases.length > 0) throw new PyException('NotImplementedError', 'base classes are not simulated yet (class C: only)', s.pos);
+    if (s.bases.length > 1) throw new PyException('NotImplementedError', 'multiple inheritance is not simulated yet', s.pos);
+    let base: TypeObj | null = null;
+    if (s.bases.length === 1) {
+      const b = this.eval(s.bases[0]!, scope);
+      sp.decref(b);
+      if (b instanceof RuntimeObj && b.label === 'builtin object') base = null;
+      else if (b instanceof TypeObj) base = b;
+      else throw new PyException('NotImplementedError', `subclassing '${typeName(b)}' is not simulated (only classes made by class statements)`, s.pos);
+    }
     const ns = new Map<string, PyObj>();
     for (const x of s.body) this.exec(x, ns);
-    let slots: string[] | null = null;
+    let declaredSlots: string[] | null = null;
     const declared = ns.get('__slots__');
     if (declared !== undefined) {
       const names = declared instanceof StrObj ? [declared] : declared instanceof TupleObj || declared instanceof ListObj ? declared.items : null;
       if (names === null || !names.every((n) => n instanceof StrObj)) throw new PyException('TypeError', '__slots__ must be a str or a tuple/list of str', s.pos);
-      slots = names.map((n) => (n as StrObj).value);
+      declaredSlots = names.map((n) => (n as StrObj).value);
     }
-    const hasDict = slots === null || slots.includes('__dict__');
-    const hasWeakref = slots === null || slots.includes('__weakref__');
-    const memberSlots = slots === null ? null : slots.filter((n) => n !== '__dict__' && n !== '__weakref__');
-    const cls = sp.newClass(s.name, memberSlots, hasDict, hasWeakref);
+    // type_new: without __slots__ a class adds __dict__ and __weakref__ unless its base has
+    // them; with __slots__ only what it names. Member slots follow the base's.
+    const baseDict = base?.hasDict ?? false;
+    const baseWeak = base?.hasWeakref ?? false;
+    const hasDict = baseDict || declaredSlots === null || declaredSlots.includes('__dict__');
+    const hasWeakref = baseWeak || declaredSlots === null || declaredSlots.includes('__weakref__');
+    const own = declaredSlots === null ? [] : declaredSlots.filter((n) => n !== '__dict__' && n !== '__weakref__');
+    const inherited = base?.slots ?? null;
+    const memberSlots = inherited === null && declaredSlots === null ? null : [...(inherited ?? []), ...own];
+    const cls = sp.newClass(s.name, memberSlots, hasDict, hasWeakref, base, own.length);
     for (const [k, v] of ns) if (k !== '__slots__') cls.attrs.set(k, v);
     if (declared !== undefined) sp.decref(declared);
-    const init = cls.attrs.get('__init__');
+    const init = cls.lookup('__init__');
     cls.call = (args, kw, pos) => {
       const o = sp.instantiate(cls);
       if (init instanceof RuntimeObj && init.call !== undefined) {
@@ -691,7 +705,6 @@ export class Interpreter {
       }
       return o;
     };
-    void scope;
     return cls;
   }
 
@@ -1114,12 +1127,12 @@ export class Interpreter {
         if (obj.dict === null) obj.dict = sp.dict();
         return sp.incref(obj.dict);
       }
-      const c = obj.cls.attrs.get(name);
+      const c = obj.cls.lookup(name);
       if (c !== undefined) return this.bindMethod(c, obj);
       throw new PyException('AttributeError', `'${obj.cls.name}' object has no attribute '${name}'`, pos);
     }
     if (obj instanceof TypeObj) {
-      const c = obj.attrs.get(name);
+      const c = obj.lookup(name);
       if (c !== undefined) return sp.incref(c);
       throw new PyException('AttributeError', `type object '${obj.name}' has no attribute '${name}'`, pos);
     }
