@@ -83,3 +83,23 @@ describe('single inheritance and __slots__ (measured with scripts/measure-subcla
     expect(out).toEqual(['42 21']);
   });
 });
+
+describe('__dict__ of managed-dict instances (3.11+)', () => {
+  it('materializes one dict object that shares the keys and takes over the values', () => {
+    for (const [python, dictBlocks] of [['3.11', 64], ['3.12', 64], ['3.13', 64]] as const) {
+      const s = new PythonSession({ python });
+      s.run('class P:\n    def __init__(self):\n        self.a = 1\n        self.b = 2\nkeep = [P() for i in range(40)]\np = P()\n');
+      const before = s.sizeof('p');
+      const ev = s.run('d = p.__dict__\n');
+      // The only allocation is the dict object itself (48 bytes + GC header).
+      expect(ev.flatMap((e) => (e.kind === 'alloc' ? [`${e.size} ${e.what}`] : []))).toEqual([`${dictBlocks} dict`]);
+      // Split table: 48 + one pointer per value slot (2 names + usable 1 after 41 instances).
+      expect(s.sizeof('d')).toBe(48 + 16 + 3 * 8);
+      expect(s.sizeof('p')).toBe(before);
+      const out: string[] = [];
+      const s2 = new PythonSession({ python, print: (t) => out.push(t.trimEnd()) });
+      s2.run('class P:\n    pass\np = P()\np.x = 5\nd = p.__dict__\nd["y"] = 6\nprint(p.x, p.y, len(d))\n');
+      expect(out).toEqual(['5 6 2']);
+    }
+  });
+});

@@ -178,6 +178,8 @@ export class DictObj extends PyObj {
   keysHandle = 0;
   /** <= 3.10 split (key-sharing) dicts: the values array (PyMem); the keys are the class's. */
   splitValuesHandle = 0;
+  /** Value slots of a split table (0: combined). */
+  splitSlots = 0;
   constructor() {
     super('dict');
   }
@@ -343,6 +345,9 @@ export class ObjectSpace {
    * adding to it makes V8 rehash it again and again.
    */
   readonly requested = new Map<number, number>();
+
+  /** Interned attribute names (not on the simulated heap: they belong to code objects). */
+  private readonly interned = new Map<string, StrObj>();
 
   /** Live objects tracked by the cyclic garbage collector. */
   readonly tracked = new Set<PyObj>();
@@ -638,6 +643,7 @@ export class ObjectSpace {
       return;
     }
     const strKey = key.type === 'str';
+    if (d.splitSlots > 0) this.unsplit(d);
     if (d.tableSize === 0) {
       d.unicodeKeys = strKey;
       this.newKeys(d, DICT_MINSIZE);
@@ -652,6 +658,18 @@ export class ObjectSpace {
   }
 
   /** GROWTH_RATE: used*2 + size/2 up to 3.8; used*3 from 3.9. */
+  /** A split (key-sharing) table gets a new key through the generic path: it becomes combined. */
+  private unsplit(d: DictObj): void {
+    if (d.splitValuesHandle !== 0) this.release('MEM', d.splitValuesHandle, 'split dict values');
+    d.splitValuesHandle = 0;
+    d.splitSlots = 0;
+    d.unicodeKeys = true;
+    const size = this.tableSizeFor(this.growthRate(d));
+    d.keysHandle = this.allocate('OBJ', dictKeysSize(this.rules, size, true), 'dict keys');
+    d.tableSize = size;
+    d.nentries = d.keys.length;
+  }
+
   /** GROWTH_RATE(d) = ma_used * 3 (measured: a table refilled after deletions shrinks). */
   private growthRate(d: DictObj): number {
     return d.keys.length * 3;
@@ -1019,6 +1037,7 @@ export class ObjectSpace {
     {
       d.tableSize = 0; // uses the class's shared keys
       d.splitValuesHandle = this.allocate('MEM', 8 * usableFraction(cls.shared.size), 'split dict values');
+      d.splitSlots = usableFraction(cls.shared.size);
     }
     return d;
   }
@@ -1027,6 +1046,26 @@ export class ObjectSpace {
   private dictSetShared(o: InstanceObj, name: string, v: PyObj): void {
     const d = o.dict!;
     const sh = o.cls.shared;
+    if (this.rules.minor >= 11 && d.splitSlots > 0 && sh !== null) {
+      const i = d.keys.findIndex((k) => k instanceof StrObj && k.value === name);
+      if (i >= 0) {
+        const old = d.values[i]!;
+        d.values[i] = v;
+        this.decref(old);
+        return;
+      }
+      const known = sh.names.indexOf(name);
+      const idx = known >= 0 ? known : sh.names.length;
+      if (idx < d.splitSlots && (known >= 0 || sh.usable > 0)) {
+        if (known < 0) sh.names.push(name);
+        d.keys.push(this.internedName(name));
+        d.values.push(v);
+        return;
+      }
+      // No room in the split table: it becomes a combined table of its own.
+      this.dictSet(d, this.internedName(name), v);
+      return;
+    }
     if (d.splitValuesHandle !== 0 && sh !== null) {
       const i = d.keys.findIndex((k) => k instanceof StrObj && k.value === name);
       if (i >= 0) {
@@ -1037,36 +1076,54 @@ export class ObjectSpace {
       }
       if (sh.names.includes(name) || sh.names.length < usableFraction(sh.size)) {
         if (!sh.names.includes(name)) sh.names.push(name);
-        d.keys.push(this.str(name));
+        d.keys.push(this.internedName(name));
         d.values.push(v);
         return;
       }
       // The shared keys are full: this dict becomes a combined table, and the class stops
       // sharing keys (CACHED_KEYS(tp) = NULL).
-      this.release('MEM', d.splitValuesHandle, 'split dict values');
-      d.splitValuesHandle = 0;
-      d.unicodeKeys = true;
-      d.nentries = d.keys.length;
-      const size = Math.max(DICT_MINSIZE, (() => {
-        let n = DICT_MINSIZE;
-        while (n < this.growthFor(d)) n *= 2;
-        return n;
-      })());
-      d.keysHandle = this.allocate('OBJ', dictKeysSize(this.rules, size, true), 'dict keys');
-      d.tableSize = size;
+      this.unsplit(d);
       o.cls.shared = null;
     }
-    this.dictSet(d, this.str(name), v);
+    this.dictSet(d, this.internedName(name), v);
   }
 
-  private growthFor(d: DictObj): number {
-    return this.rules.minor <= 8 ? d.keys.length * 2 + 4 : d.keys.length * 3;
+  /**
+   * An attribute name as a dict key: the interned str the compiler made for the name (a
+   * constant of the code), so storing an attribute allocates no string.
+   */
+  internedName(name: string): StrObj {
+    let o = this.interned.get(name);
+    if (o === undefined) {
+      o = this.makeStatic(new StrObj(name), 64);
+      this.interned.set(name, o);
+    }
+    return o;
   }
 
-  /** 3.11+: the instance's values move into a real dict (combined table). */
+  /**
+   * 3.11+: `obj.__dict__` materializes the managed dict: one new dict object that shares the
+   * class's keys and takes over the instance's values (3.11/3.12: the values array block; 3.13:
+   * the values stay inline in the object). Nothing is copied.
+   */
+  instanceDict(o: InstanceObj): DictObj {
+    if (o.dict !== null) return o.dict;
+    const d = this.dictObject();
+    d.splitSlots = o.valuesSize;
+    d.splitValuesHandle = o.valuesHandle;
+    for (const [k, v] of o.values) {
+      d.keys.push(this.internedName(k)); // the shared keys' own (interned) name
+      d.values.push(v);
+    }
+    o.values.clear();
+    o.valuesHandle = 0;
+    o.dict = d;
+    return d;
+  }
+
   private materializeInstanceDict(o: InstanceObj): void {
     const d = this.dict();
-    for (const [k, v] of o.values) this.dictSet(d, this.str(k), v);
+    for (const [k, v] of o.values) this.dictSet(d, this.internedName(k), v);
     o.values.clear();
     if (o.valuesHandle !== 0) this.release('MEM', o.valuesHandle, 'instance values');
     o.valuesHandle = 0;
@@ -1176,7 +1233,7 @@ export class ObjectSpace {
     if (o instanceof TupleObj) return 24 + r.tupleHashField + 8 * o.items.length;
     if (o instanceof ListObj) return 40 + 8 * o.allocated;
     if (o instanceof DictObj) {
-      if (o.splitValuesHandle !== 0) return 48 + 8 * 5; // split table: the values array; the keys are shared
+      if (o.splitSlots > 0) return 48 + 8 * o.splitSlots; // split table: the values; the keys are the class's
       return 48 + (o.tableSize === 0 ? 0 : dictKeysSize(r, o.tableSize, o.unicodeKeys));
     }
     if (o instanceof InstanceObj) return this.instanceBasicSize(o.cls);

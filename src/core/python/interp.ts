@@ -1123,7 +1123,7 @@ export class Interpreter {
       const v = sp.instanceAttr(obj, name);
       if (v !== undefined) return sp.incref(v);
       if (name === '__dict__' && obj.cls.hasDict) {
-        if (sp.rules.minor >= 11) throw new PyException('NotImplementedError', '__dict__ of an instance with a managed dict (3.11+) is not simulated yet', pos);
+        if (sp.rules.minor >= 11) return sp.incref(sp.instanceDict(obj));
         if (obj.dict === null) obj.dict = sp.dict();
         return sp.incref(obj.dict);
       }
