@@ -10,6 +10,7 @@
  * (3.8+: the compiler's constant cache), so `a = 257; b = 257; a is b` is True in a script
  * and False when typed as two console statements, as in CPython.
  */
+import { intBinop } from './arith';
 import type { BinOp, Expr, Module, Stmt } from './ast';
 
 /** A folded constant value: what the object space will build. */
@@ -103,52 +104,15 @@ function foldBinop(op: BinOp, a: ConstValue, b: ConstValue): ConstValue | null {
   if (a.t === 'int' && b.t === 'int') {
     const x = a.v;
     const y = b.v;
-    let r: bigint;
-    switch (op) {
-      case '+':
-        r = x + y;
-        break;
-      case '-':
-        r = x - y;
-        break;
-      case '*':
-        if (x !== 0n && y !== 0n && bitLength(x) + bitLength(y) > MAX_INT_BITS) return null;
-        r = x * y;
-        break;
-      case '**':
-        if (y < 0n) return null;
-        if (x !== 0n && y > 0n && bitLength(x) * y > MAX_INT_BITS) return null;
-        r = x ** y;
-        break;
-      case '<<':
-        if (y < 0n || (x !== 0n && (y > MAX_INT_BITS || bitLength(x) > MAX_INT_BITS - y))) return null;
-        r = x << y;
-        break;
-      case '>>':
-        if (y < 0n) return null;
-        r = x >> y;
-        break;
-      case '&':
-        r = x & y;
-        break;
-      case '|':
-        r = x | y;
-        break;
-      case '^':
-        r = x ^ y;
-        break;
-      case '//':
-      case '%': {
-        if (y === 0n) return null;
-        let q = x / y;
-        if (x % y !== 0n && (x < 0n) !== (y < 0n)) q -= 1n;
-        r = op === '//' ? q : x - q * y;
-        break;
-      }
-      default:
-        return null;
-    }
-    return { t: 'int', v: r };
+    // The AST optimizer's limits (safe_multiply, safe_power, safe_lshift): results stay small.
+    if (op === '*' && x !== 0n && y !== 0n && bitLength(x) + bitLength(y) > MAX_INT_BITS) return null;
+    if (op === '**' && (y < 0n || (x !== 0n && y > 0n && bitLength(x) * y > MAX_INT_BITS))) return null;
+    if (op === '<<' && (y < 0n || (x !== 0n && (y > MAX_INT_BITS || bitLength(x) > MAX_INT_BITS - y)))) return null;
+    if (op === '>>' && y < 0n) return null;
+    if ((op === '//' || op === '%' || op === '/') && y === 0n) return null;
+    if (op === '/') return { t: 'float', v: Number(x) / Number(y) };
+    const r = intBinop(op, x, y);
+    return r === null ? null : { t: 'int', v: r };
   }
   if ((a.t === 'int' || a.t === 'float') && (b.t === 'int' || b.t === 'float')) {
     const x = a.t === 'int' ? Number(a.v) : a.v;
@@ -166,8 +130,6 @@ function foldBinop(op: BinOp, a: ConstValue, b: ConstValue): ConstValue | null {
         return null;
     }
   }
-  if (a.t === 'int' && b.t === 'int') return null;
-  if (op === '/' && a.t === 'int' && b.t === 'int') return null;
   if ((a.t === 'complex' || b.t === 'complex') && (op === '+' || op === '-')) {
     const [p, q] = a.t === 'complex' ? [a.re, a.im] : a.t === 'int' ? [Number(a.v), 0] : a.t === 'float' ? [a.v, 0] : [NaN, NaN];
     const [r, s] = b.t === 'complex' ? [b.re, b.im] : b.t === 'int' ? [Number(b.v), 0] : b.t === 'float' ? [b.v, 0] : [NaN, NaN];

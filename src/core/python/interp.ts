@@ -35,6 +35,7 @@ import {
   pyEqualsKey,
 } from '../objects/space';
 import { listPreallocation } from '../objects/rules';
+import { intBinop } from './arith';
 import { collectConstants, constKey, type ConstValue } from './consts';
 
 /** A Python exception raised in the simulated program. */
@@ -790,40 +791,19 @@ export class Interpreter {
 
   private intOp(op: string, a: bigint, b: bigint, pos: Pos): PyObj {
     const sp = this.space;
-    switch (op) {
-      case '+':
-        return sp.int(a + b);
-      case '-':
-        return sp.int(a - b);
-      case '*':
-        return sp.int(a * b);
-      case '//':
-      case '%': {
-        if (b === 0n) throw new PyException('ZeroDivisionError', 'integer division or modulo by zero', pos);
-        let q = a / b;
-        if ((a % b !== 0n) && ((a < 0n) !== (b < 0n))) q -= 1n;
-        return sp.int(op === '//' ? q : a - q * b);
-      }
-      case '/':
-        if (b === 0n) throw new PyException('ZeroDivisionError', 'division by zero', pos);
-        return sp.float(Number(a) / Number(b));
-      case '**':
-        if (b < 0n) return sp.float(Number(a) ** Number(b));
-        if (b > 100_000n) throw new PyException('MemoryError', 'exponent too large for the simulation', pos);
-        return sp.int(a ** b);
-      case '<<':
-        if (b < 0n) throw new PyException('ValueError', 'negative shift count', pos);
-        return sp.int(a << b);
-      case '>>':
-        return sp.int(a >> b);
-      case '&':
-        return sp.int(a & b);
-      case '|':
-        return sp.int(a | b);
-      case '^':
-        return sp.int(a ^ b);
+    if ((op === '//' || op === '%') && b === 0n) throw new PyException('ZeroDivisionError', 'integer division or modulo by zero', pos);
+    if (op === '/') {
+      if (b === 0n) throw new PyException('ZeroDivisionError', 'division by zero', pos);
+      return sp.float(Number(a) / Number(b));
     }
-    throw new PyException('TypeError', `unsupported operand type(s) for ${op}: 'int' and 'int'`, pos);
+    if (op === '**') {
+      if (b < 0n) return sp.float(Number(a) ** Number(b));
+      if (b > 100_000n) throw new PyException('MemoryError', 'exponent too large for the simulation', pos);
+    }
+    if (op === '<<' && b < 0n) throw new PyException('ValueError', 'negative shift count', pos);
+    const r = intBinop(op, a, b);
+    if (r === null) throw new PyException('TypeError', `unsupported operand type(s) for ${op}: 'int' and 'int'`, pos);
+    return sp.int(r);
   }
 
   private floatOp(op: string, a: number, b: number, pos: Pos): PyObj {
