@@ -103,3 +103,28 @@ describe('__dict__ of managed-dict instances (3.11+)', () => {
     }
   });
 });
+
+describe('iterator objects (measured with scripts/measure-iterators.py)', () => {
+  const m = JSON.parse(readFileSync(join(__dirname, '../fixtures/measured/iterators.json'), 'utf8')) as Record<string, Record<string, [number, boolean, string, number]>>;
+  for (const v of VERSIONS) {
+    it(`${v}: size, GC tracking and type of every iterator kind`, () => {
+      const s = new PythonSession({ python: v });
+      const want = m[v]!;
+      const got = Object.fromEntries(
+        Object.keys(want).map((expr) => {
+          const o = s.evaluate(expr);
+          const r = [s.space.sizeOf(o), o.gcTracked, (o as { kind?: string }).kind ?? o.type, s.space.basicSizeOf(o)];
+          s.drop(o);
+          return [expr, r];
+        }),
+      );
+      expect(got).toEqual(want);
+    });
+  }
+  it('a for loop allocates its iterator and frees it when the loop ends', () => {
+    const s = new PythonSession({ python: '3.12' });
+    s.run('x = [1000, 2000]\n');
+    const ev = s.run('for y in x:\n    pass\n').filter((e) => e.kind === 'create' || e.kind === 'destroy');
+    expect(ev.map((e) => `${e.kind} ${'type' in e ? e.type : ''}`)).toEqual(['create list_iterator', 'destroy list_iterator']);
+  });
+});

@@ -15,6 +15,7 @@ import {
   FloatObj,
   InstanceObj,
   IntObj,
+  IterObj,
   ListObj,
   type ObjectSpace,
   type PyObj,
@@ -100,6 +101,7 @@ export function layoutOf(space: ObjectSpace, o: PyObj): ObjectLayout {
     o instanceof DictObj ||
     o instanceof SetObj ||
     (o instanceof InstanceObj && space.instanceIsGC(o.cls)) ||
+    (o instanceof IterObj && o.isGC) ||
     o instanceof TypeObj;
   if (gc) {
     if (r.gcHead === 32) {
@@ -194,6 +196,27 @@ export function layoutOf(space: ObjectSpace, o: PyObj): ObjectLayout {
         const v = key === undefined ? undefined : o.values.get(key);
         add(i < n ? `values[${i}]` : '(values) end', 8, v === undefined ? 0 : `0x${v.address.toString(16)}`, key === undefined ? 'free value slot' : `value of '${key}'`);
       }
+    }
+  } else if (o instanceof IterObj) {
+    if (o.kind.endsWith('range_iterator')) {
+      add(r.minor >= 12 ? 'start' : 'index', 8, null, 'next value / position');
+      if (r.minor <= 11) add('start', 8, null, 'start');
+      add('step', 8, null, 'step');
+      add('len', 8, null, 'items left');
+    } else if (o.kind === 'dict_keyiterator') {
+      add('di_dict', 8, `0x${o.seq.address.toString(16)}`, 'the dict');
+      add('di_used', 8, null, 'size at creation (detects changes)');
+      add('di_pos', 8, null, 'position in the entries');
+      add('di_result', 8, 0, 'reused result tuple (items iterators)');
+      add('len', 8, null, 'items left');
+    } else if (o.kind === 'set_iterator') {
+      add('si_set', 8, `0x${o.seq.address.toString(16)}`, 'the set');
+      add('si_used', 8, null, 'size at creation');
+      add('si_pos', 8, null, 'position in the table');
+      add('len', 8, null, 'items left');
+    } else {
+      add('it_index', 8, null, 'position');
+      add('it_seq', 8, `0x${o.seq.address.toString(16)}`, `the ${o.seq.type} being iterated`);
     }
   } else if (o instanceof RangeObj) {
     add('start', 8, o.start, 'pointer to the start int');

@@ -57,6 +57,7 @@ export type TypeName =
   | 'slice'
   | 'type'
   | 'instance'
+  | 'iterator'
   | 'ellipsis'
   | 'NotImplementedType';
 
@@ -195,6 +196,26 @@ export class SetObj extends PyObj {
     super(type);
   }
 }
+/**
+ * An iterator object (GET_ITER / PyObject_GetIter): list_iterator, tuple_iterator,
+ * range_iterator, str(_ascii)_iterator, bytes/bytearray_iterator, dict_keyiterator,
+ * set_iterator. Its position is the JavaScript generator `next` walks.
+ */
+export class IterObj extends PyObj {
+  readonly kind: string;
+  readonly seq: PyObj;
+  next: Iterator<PyObj> | null = null;
+  constructor(kind: string, seq: PyObj) {
+    super('iterator');
+    this.kind = kind;
+    this.seq = seq;
+  }
+  /** Range iterators are not GC objects; the others are. */
+  get isGC(): boolean {
+    return !this.kind.endsWith('range_iterator');
+  }
+}
+
 /** sizeof(PyHeapTypeObject) per minor version (type.__sizeof__ of a class without a dict). */
 export const HEAP_TYPE_SIZE: Record<number, number> = { 7: 864, 8: 880, 9: 880, 10: 888, 11: 904, 12: 920, 13: 928, 14: 928 };
 
@@ -440,7 +461,7 @@ export class ObjectSpace {
 
   /** Bytes before the PyObject of a fresh object of this type (GC header, pre-header). */
   private preBytes(o: PyObj): number {
-    return GC_TYPES.has(o.type) ? this.rules.gcHead : 0;
+    return isGCObject(o) ? this.rules.gcHead : 0;
   }
 
   /** Allocates the object's block (OBJ domain) of `basic` bytes plus its headers. */
@@ -448,18 +469,18 @@ export class ObjectSpace {
     const pre = this.preBytes(o);
     o.handle = this.allocate('OBJ', pre + basic, o.type);
     o.address = this.userAddress(o.handle) + pre;
-    o.gcTracked = GC_TYPES.has(o.type);
+    o.gcTracked = isGCObject(o);
     if (o.gcTracked) this.tracked.add(o);
-    this.events.push({ line: this.currentLine, kind: 'create', type: o.type, address: o.address, static: false, freelist: false });
+    this.events.push({ line: this.currentLine, kind: 'create', type: typeLabel(o), address: o.address, static: false, freelist: false });
     return o;
   }
 
   private reuse<T extends PyObj>(o: T, from: T): T {
     o.handle = from.handle;
     o.address = from.address;
-    o.gcTracked = GC_TYPES.has(o.type);
+    o.gcTracked = isGCObject(o);
     if (o.gcTracked) this.tracked.add(o);
-    this.events.push({ line: this.currentLine, kind: 'create', type: o.type, address: o.address, static: false, freelist: true });
+    this.events.push({ line: this.currentLine, kind: 'create', type: typeLabel(o), address: o.address, static: false, freelist: true });
     return o;
   }
 
@@ -554,6 +575,27 @@ export class ObjectSpace {
       return this.reuse(o, f);
     }
     return this.place(o, 40);
+  }
+
+  /**
+   * An iterator over `seq` (taking a reference to it). Sizes measured on 3.7-3.13: sequence
+   * iterators 32 bytes + GC header; range iterators 48 (40 from 3.12, no GC); dict key
+   * iterators 56 + GC; set iterators 48 + GC. 3.14 keeps list and tuple iterators (10 each)
+   * and range iterators (6) on free lists.
+   */
+  iterator(kind: string, seq: PyObj): IterObj {
+    const o = new IterObj(kind, this.incref(seq));
+    const fl = this.iterFree.get(kind);
+    if (fl !== undefined && fl.length > 0) return this.reuse(o, fl.pop()!);
+    return this.place(o, iteratorBasicSize(kind, this.rules.minor));
+  }
+
+  /** 3.14 iterator free lists: kind -> kept objects. */
+  private readonly iterFree = new Map<string, IterObj[]>();
+
+  private iterFreeMax(kind: string): number {
+    if (this.rules.minor < 14) return 0;
+    return kind === 'list_iterator' || kind === 'tuple_iterator' ? 10 : kind === 'range_iterator' ? 6 : 0;
   }
 
   /** A tuple that takes over the references in `items`. */
@@ -843,7 +885,7 @@ export class ObjectSpace {
       o.onRelease();
       return;
     }
-    this.events.push({ line: this.currentLine, kind: 'destroy', type: o.type, address: o.address, freelist: false });
+    this.events.push({ line: this.currentLine, kind: 'destroy', type: typeLabel(o), address: o.address, freelist: false });
     o.gcTracked = false;
     this.tracked.delete(o);
     if (o instanceof TupleObj) {
@@ -874,6 +916,18 @@ export class ObjectSpace {
     } else if (o instanceof SetObj) {
       for (const x of o.items) this.decref(x);
       if (o.tableHandle !== 0) this.release('MEM', o.tableHandle, 'set table');
+    } else if (o instanceof IterObj) {
+      this.decref(o.seq);
+      o.next = null;
+      const max = this.iterFreeMax(o.kind);
+      if (max > 0) {
+        let fl = this.iterFree.get(o.kind);
+        if (fl === undefined) this.iterFree.set(o.kind, (fl = []));
+        if (fl.length < max) {
+          fl.push(o);
+          return;
+        }
+      }
     } else if (o instanceof InstanceObj) {
       for (const v of o.slotValues.values()) this.decref(v);
       for (const v of o.values.values()) this.decref(v);
@@ -1168,6 +1222,7 @@ export class ObjectSpace {
     if (o instanceof DictObj) return [...o.keys, ...o.values];
     if (o instanceof SetObj) return o.items;
     if (o instanceof SliceObj) return [o.start, o.stop, o.step];
+    if (o instanceof IterObj) return [o.seq];
     if (o instanceof InstanceObj) return [...o.slotValues.values(), ...o.values.values(), ...(o.dict === null ? [] : [o.dict]), o.cls];
     return [];
   }
@@ -1238,6 +1293,7 @@ export class ObjectSpace {
     }
     if (o instanceof InstanceObj) return this.instanceBasicSize(o.cls);
     if (o instanceof TypeObj) return this.classSizeOf(o) - r.gcHead;
+    if (o instanceof IterObj) return iteratorBasicSize(o.kind, r.minor);
     if (o instanceof SetObj) return 200 + (o.tableSize > 8 ? 16 * o.tableSize : 0);
     switch (o.type) {
       case 'float':
@@ -1257,8 +1313,26 @@ export class ObjectSpace {
   sizeOf(o: PyObj): number {
     if (o instanceof InstanceObj) return this.instanceSizeOf(o);
     if (o instanceof TypeObj) return this.classSizeOf(o);
-    return this.basicSizeOf(o) + (GC_TYPES.has(o.type) ? this.rules.gcHead : 0);
+    return this.basicSizeOf(o) + (isGCObject(o) ? this.rules.gcHead : 0);
   }
+}
+
+/** The type name events show: the iterator kind, the class name, or the built-in type. */
+function typeLabel(o: PyObj): string {
+  if (o instanceof IterObj) return o.kind;
+  if (o instanceof InstanceObj) return o.cls.name;
+  return o.type;
+}
+
+function isGCObject(o: PyObj): boolean {
+  return o instanceof IterObj ? o.isGC : GC_TYPES.has(o.type);
+}
+
+function iteratorBasicSize(kind: string, minor: number): number {
+  if (kind.endsWith('range_iterator')) return minor >= 12 ? 40 : 48;
+  if (kind === 'dict_keyiterator') return 56;
+  if (kind === 'set_iterator') return 48;
+  return 32;
 }
 
 /** Equality of hashable keys by value (ints, strs, floats, bytes, tuples, None/bools). */

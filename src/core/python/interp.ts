@@ -27,6 +27,7 @@ import {
   RangeObj,
   SetObj,
   InstanceObj,
+  IterObj,
   SimMemoryError,
   SliceObj,
   TypeObj,
@@ -350,7 +351,8 @@ export class Interpreter {
         return;
       case 'tuple':
       case 'list': {
-        const items = [...this.iterate(v, t.pos)];
+        // UNPACK_SEQUENCE: lists and tuples without an iterator object.
+        const items = v instanceof ListObj || v instanceof TupleObj ? this.seqItems(v) : [...this.iterate(v, t.pos)];
         const star = t.elts.findIndex((e) => e.k === 'starred');
         if (star < 0 && items.length !== t.elts.length) {
           for (const x of items) sp.decref(x);
@@ -573,7 +575,8 @@ export class Interpreter {
     for (const x of elts) {
       if (x.k === 'starred') {
         const it = this.eval(x.value, scope);
-        for (const y of this.iterate(it, x.pos)) out.push(y);
+        if (it instanceof ListObj || it instanceof TupleObj) out.push(...this.seqItems(it));
+        else for (const y of this.iterate(it, x.pos)) out.push(y);
         this.space.decref(it);
       } else {
         out.push(this.eval(x, scope));
@@ -864,13 +867,15 @@ export class Interpreter {
         let found: boolean;
         if (b instanceof StrObj && a instanceof StrObj) found = b.value.includes(a.value);
         else if (b instanceof DictObj) found = b.keys.some((k) => pyEqualsKey(k, a));
+        else if (b instanceof ListObj || b instanceof TupleObj) found = b.items.some((x) => pyEqualsKey(x, a));
+        else if (b instanceof SetObj) found = b.items.some((x) => pyEqualsKey(x, a));
+        else if (b instanceof RangeObj) found = a instanceof IntObj && rangeContains(b, a.value);
         else {
           found = false;
-          for (const x of this.iterate(this.space.incref(b), pos)) {
+          for (const x of this.iterate(b, pos)) {
             if (!found && pyEqualsKey(x, a)) found = true;
             this.space.decref(x);
           }
-          this.space.decref(b);
         }
         return op === 'in' ? found : !found;
       }
@@ -900,8 +905,60 @@ export class Interpreter {
     return t;
   }
 
-  /** Yields new references to the items of `v` (which stays owned by the caller). */
+  /**
+   * Yields new references to the items of `v` (which stays owned by the caller), through an
+   * iterator object as GET_ITER / PyObject_GetIter make one; an iterator iterates itself.
+   */
   *iterate(v: PyObj, pos: Pos): Generator<PyObj> {
+    if (v instanceof IterObj) {
+      yield* this.advance(v, pos);
+      return;
+    }
+    const it = this.getIter(v, pos);
+    try {
+      yield* this.advance(it, pos);
+    } finally {
+      this.space.decref(it);
+    }
+  }
+
+  /** iter(v): a new iterator object over `v` (a new reference). */
+  getIter(v: PyObj, pos: Pos): IterObj {
+    if (v instanceof IterObj) return this.space.incref(v);
+    return this.space.iterator(this.iteratorKind(v, pos), v);
+  }
+
+  private iteratorKind(v: PyObj, pos: Pos): string {
+    if (v instanceof ListObj) return 'list_iterator';
+    if (v instanceof TupleObj) return 'tuple_iterator';
+    if (v instanceof RangeObj) {
+      const big = (x: bigint): boolean => x >= 2n ** 63n || x < -(2n ** 63n);
+      return big(v.start) || big(v.stop) || big(v.step) ? 'longrange_iterator' : 'range_iterator';
+    }
+    if (v instanceof StrObj) return v.ascii && this.space.rules.minor >= 11 ? 'str_ascii_iterator' : 'str_iterator';
+    if (v instanceof BytesObj) return 'bytes_iterator';
+    if (v instanceof ByteArrayObj) return 'bytearray_iterator';
+    if (v instanceof DictObj) return 'dict_keyiterator';
+    if (v instanceof SetObj) return 'set_iterator';
+    throw new PyException('TypeError', `'${typeName(v)}' object is not iterable`, pos);
+  }
+
+  /** next() on an iterator object until it is exhausted. */
+  private *advance(it: IterObj, pos: Pos): Generator<PyObj> {
+    if (it.next === null) it.next = this.rawItems(it.seq, pos);
+    for (;;) {
+      const r = it.next.next();
+      if (r.done === true) return;
+      yield r.value;
+    }
+  }
+
+  /** The items of a sequence without an iterator object (PySequence_Fast on a list or tuple). */
+  private seqItems(v: ListObj | TupleObj): PyObj[] {
+    return v.items.map((x) => this.space.incref(x));
+  }
+
+  private *rawItems(v: PyObj, pos: Pos): Generator<PyObj> {
     const sp = this.space;
     if (v instanceof ListObj || v instanceof TupleObj) {
       for (let i = 0; i < v.items.length; i++) yield sp.incref(v.items[i]!);
@@ -1144,9 +1201,9 @@ export class Interpreter {
           return bound(([x]) => (sp.listAppend(obj, sp.incref(need(x, pos))), none()));
         case 'extend':
           return bound(([x]) => {
-            const items = [...this.iterate(need(x, pos), pos)];
-            if (x instanceof ListObj || x instanceof TupleObj) this.listExtend(obj, items);
-            else for (const y of items) sp.listAppend(obj, y);
+            const src = need(x, pos);
+            if (src instanceof ListObj || src instanceof TupleObj) this.listExtend(obj, this.seqItems(src));
+            else for (const y of this.iterate(src, pos)) sp.listAppend(obj, y);
             return none();
           });
         case 'insert':
@@ -1291,7 +1348,7 @@ export class Interpreter {
       const n = lengthOf(x);
       // list___init__: 3.8+ preallocates for a sized iterable; then list_extend.
       if (n > 0 && sp.rules.listPreallocate) sp.setListAllocation(l, listPreallocation(sp.rules, n));
-      const items = [...this.iterate(x, pos)];
+      const items = x instanceof ListObj || x instanceof TupleObj ? this.seqItems(x) : [...this.iterate(x, pos)];
       if (x instanceof ListObj || x instanceof TupleObj) {
         sp.listResize(l, items.length);
       } else {
@@ -1306,7 +1363,9 @@ export class Interpreter {
       l.items = items;
       return l;
     });
-    def('tuple', ([x], _kw, pos) => (x === undefined ? sp.incref(sp.emptyTuple) : x instanceof TupleObj ? sp.incref(x) : sp.tuple([...this.iterate(x, pos)])));
+    def('tuple', ([x], _kw, pos) =>
+      x === undefined ? sp.incref(sp.emptyTuple) : x instanceof TupleObj ? sp.incref(x) : sp.tuple(x instanceof ListObj ? this.seqItems(x) : [...this.iterate(x, pos)]),
+    );
     def('set', ([x], _kw, pos) => {
       if (x instanceof SetObj) {
         const s = sp.set();
@@ -1321,7 +1380,8 @@ export class Interpreter {
       if (x instanceof DictObj) x.keys.forEach((k, i) => sp.dictSet(d, sp.incref(k), sp.incref(x.values[i]!)));
       else if (x !== undefined) {
         for (const pair of this.iterate(x, pos)) {
-          const kv = [...this.iterate(pair, pos)];
+          // PyDict_MergeFromSeq2: each item through PySequence_Fast (no iterator for a tuple).
+          const kv = pair instanceof ListObj || pair instanceof TupleObj ? this.seqItems(pair) : [...this.iterate(pair, pos)];
           sp.decref(pair);
           if (kv.length !== 2) throw new PyException('ValueError', 'dictionary update sequence element has wrong length', pos);
           sp.dictSet(d, kv[0]!, kv[1]!);
@@ -1334,7 +1394,10 @@ export class Interpreter {
       'fromkeys',
       new RuntimeObj('builtin dict.fromkeys', ([keys, value], _kw, pos) => {
         const d = sp.dict(true);
-        for (const k of this.iterate(need(keys, pos), pos)) sp.dictSet(d, k, sp.incref(value ?? sp.None));
+        const src = need(keys, pos);
+        // dict.fromkeys walks a dict or set directly; other iterables through an iterator.
+        const items = src instanceof DictObj ? src.keys.map((k) => sp.incref(k)) : src instanceof SetObj ? src.items.map((k) => sp.incref(k)) : null;
+        for (const k of items ?? this.iterate(src, pos)) sp.dictSet(d, k, sp.incref(value ?? sp.None));
         return d;
       }),
     );
@@ -1342,7 +1405,10 @@ export class Interpreter {
       if (x === undefined) return sp.bytes(new Uint8Array(0));
       if (x instanceof IntObj) return sp.bytes(new Uint8Array(Number(x.value)));
       if (x instanceof BytesObj) return sp.incref(x);
-      return sp.bytes(Uint8Array.from([...this.iterate(x, pos)].map((y) => Number((y as IntObj).value))));
+      const items = x instanceof ListObj || x instanceof TupleObj ? this.seqItems(x) : [...this.iterate(x, pos)];
+      const out = Uint8Array.from(items.map((y) => Number((y as IntObj).value)));
+      for (const y of items) sp.decref(y);
+      return sp.bytes(out);
     });
     def('bytearray', ([x], _kw, pos) => {
       if (x === undefined) return sp.bytearray(new Uint8Array(0));
@@ -1382,7 +1448,14 @@ export class Interpreter {
       this.print(args.map((a) => this.display(a)).join(' ') + '\n');
       return sp.incref(sp.None);
     });
-    def('iter', ([x], _kw, pos) => sp.incref(need(x, pos)));
+    def('iter', ([x], _kw, pos) => this.getIter(need(x, pos), pos));
+    def('reversed', ([x], _kw, pos) => {
+      const v = need(x, pos);
+      if (!(v instanceof ListObj)) throw new PyException('NotImplementedError', `reversed() of '${typeName(v)}' is not simulated yet`, pos);
+      const it = sp.iterator('list_reverseiterator', v);
+      it.next = [...v.items].reverse().map((y) => sp.incref(y))[Symbol.iterator]();
+      return it;
+    });
     this.builtins.set('NotImplemented', sp.NotImplemented);
     this.builtins.set('Ellipsis', sp.Ellipsis);
     const sys = new RuntimeObj('module sys');
@@ -1426,6 +1499,7 @@ export class Interpreter {
 
 export function typeName(v: PyObj): string {
   if (v instanceof RuntimeObj) return v.label.split(' ')[0]!;
+  if (v instanceof IterObj) return v.kind;
   if (v instanceof InstanceObj) return v.cls.name;
   return v.type;
 }
@@ -1463,6 +1537,11 @@ function lengthOf(v: PyObj): number {
     return n > 0n ? Number(n) : 0;
   }
   return -1;
+}
+
+function rangeContains(r: RangeObj, x: bigint): boolean {
+  if (r.step > 0n ? x < r.start || x >= r.stop : x > r.start || x <= r.stop) return false;
+  return (x - r.start) % r.step === 0n;
 }
 
 function normIndex(i: bigint, n: number, pos: Pos): number {
