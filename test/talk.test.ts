@@ -38,17 +38,15 @@ for (const python of ['3.7', '3.13']) {
 
     it('"Interesting fact about int": -5..256 are cached singletons, 257 is not', () => {
       // Typed as console entries, each line is its own code object with its own constants.
-      const s = new PythonSession({ python });
       const out: string[] = [];
-      const s2 = new PythonSession({ python, print: (t) => out.push(t.trimEnd()) });
+      const console = new PythonSession({ python, print: (t) => out.push(t.trimEnd()) });
       for (const line of ['a = 256', 'b = 256', 'print(a is b)', 'c = 257', 'd = 257', 'print(c is d)', 'e = 255 + 1', 'f = 256 + 1', 'print(e is a, f is c)']) {
-        s2.run(line);
+        console.run(line);
       }
       expect(out).toEqual(['True', 'False', 'True False']);
       // In one script, equal constants are one object (the compiler's constant cache).
       const script = run(python, 'c = 257\nd = 257\nprint(c is d)\n');
       expect(script.out).toEqual(['True']);
-      void s;
     });
 
     it('"Structure of mutable object": a GC header before the object (PyGC_Head)', () => {

@@ -120,7 +120,6 @@ export function runCommand(o: PyOptions, file: string): number {
   }
   const out: string[] = [];
   const s = session(o, (t) => out.push(`print: ${t.replace(/\n$/, '')}`));
-  let status = 0;
   try {
     s.run(source);
   } catch (e) {
@@ -131,7 +130,7 @@ export function runCommand(o: PyOptions, file: string): number {
   }
   const lines = s.space.events.map((ev) => formatEvent(s, ev));
   process.stdout.write([...lines, ...out].join('\n') + (lines.length + out.length > 0 ? '\n' : '') + heapSummary(s));
-  return status;
+  return 0;
 }
 
 export function explainCommand(o: PyOptions, expr: string): void {
@@ -143,7 +142,7 @@ export function explainCommand(o: PyOptions, expr: string): void {
   out.push('');
   out.push('offset  size  field                value');
   for (const f of L.fields) {
-    const v = f.value === null ? '' : typeof f.value === 'number' && f.name === 'ob_fval' ? String(f.value) : String(f.value);
+    const v = f.value === null ? '' : String(f.value);
     out.push(`${String(f.offset).padStart(6)}  ${String(f.size).padStart(4)}  ${f.name.padEnd(19)}  ${v.padEnd(22)}  ${f.meaning}`);
   }
   out.push('');
