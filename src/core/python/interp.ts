@@ -714,7 +714,7 @@ export class Interpreter {
 
   private makeFunction(name: string, params: { name: string; default: Expr | null; kind: string }[], body: Stmt[], defScope: Map<string, PyObj>): RuntimeObj {
     const defaults = params.map((p) => (p.default === null ? null : this.eval(p.default, defScope)));
-    return new RuntimeObj(`function ${name}`, (args, kwargs, pos) => {
+    const f = new RuntimeObj(`function ${name}`, (args, kwargs, pos) => {
       const local = new Map<string, PyObj>();
       params.forEach((p, i) => {
         let v: PyObj | undefined;
@@ -738,6 +738,11 @@ export class Interpreter {
         for (const v of local.values()) this.space.decref(v);
       }
     });
+    // The function object holds its defaults (func_defaults) until it dies.
+    f.onRelease = () => {
+      for (const d of defaults) if (d !== null) this.space.decref(d);
+    };
+    return this.space.functionObject(f);
   }
 
   // =========================================================================================
