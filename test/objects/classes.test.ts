@@ -128,3 +128,26 @@ describe('iterator objects (measured with scripts/measure-iterators.py)', () => 
     expect(ev.map((e) => `${e.kind} ${'type' in e ? e.type : ''}`)).toEqual(['create list_iterator', 'destroy list_iterator']);
   });
 });
+
+describe('method objects', () => {
+  it('exist only when a bound method is loaded as a value, not for calls (LOAD_METHOD)', () => {
+    for (const [python, bm, pm] of [['3.7', 80, 72], ['3.11', 72, 64]] as const) {
+      const s = new PythonSession({ python });
+      s.run('class A:\n    def f(self):\n        return 1\na = A()\nx = []\n');
+      // (The append allocates the list's item array; no method object.)
+      expect(s.run('x.append(1)\ny = a.f()\n').flatMap((e) => (e.kind === 'alloc' ? [e.what] : []))).toEqual(['list items']);
+      const ev = s.run('m = x.append\nn = a.f\n').flatMap((e) => (e.kind === 'alloc' ? [`${e.size} ${e.what}`] : []));
+      expect(ev).toEqual([`${bm} builtin_function_or_method`, `${pm} method`]);
+      expect([s.sizeof('m'), s.sizeof('n'), s.sizeof('len')]).toEqual([bm, pm, bm]);
+    }
+  });
+  it('reuses freed method objects from the free list up to 3.8, not in 3.9-3.13', () => {
+    const reused = (python: string): boolean[] => {
+      const s = new PythonSession({ python });
+      s.run('x = []\nm = x.append\ndel m\n');
+      return s.run('m2 = x.append\n').flatMap((e) => (e.kind === 'create' ? [e.freelist] : []));
+    };
+    expect(reused('3.8')).toEqual([true]);
+    expect(reused('3.9')).toEqual([false]);
+  });
+});

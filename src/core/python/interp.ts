@@ -79,6 +79,8 @@ class SliceBounds extends PyObj {
   }
 }
 
+const BUILTIN_TYPES = new Set(['list', 'tuple', 'dict', 'set', 'frozenset', 'bytes', 'bytearray', 'str', 'int', 'float', 'complex', 'object', 'range', 'slice', 'type', 'reversed']);
+
 class BreakSignal {}
 class ContinueSignal {}
 class ReturnSignal {
@@ -558,6 +560,10 @@ export class Interpreter {
         const obj = this.eval(e.obj, scope);
         const v = this.getAttr(obj, e.name, e.pos);
         sp.decref(obj);
+        // A bound method loaded as a value (not called at once) is a real method object.
+        if (v instanceof RuntimeObj && v.label.startsWith('method ') && v.opaqueSize === 0) {
+          return sp.methodObject(v, !v.label.startsWith('method py:'));
+        }
         return v;
       }
       case 'call':
@@ -636,7 +642,15 @@ export class Interpreter {
 
   private evalCall(e: Extract<Expr, { k: 'call' }>, scope: Map<string, PyObj>): PyObj {
     const sp = this.space;
-    const f = this.eval(e.func, scope);
+    // LOAD_METHOD / CALL_METHOD: a method called at once needs no method object.
+    let f: PyObj;
+    if (e.func.k === 'attr') {
+      const obj = this.eval(e.func.obj, scope);
+      f = this.getAttr(obj, e.func.name, e.func.pos);
+      sp.decref(obj);
+    } else {
+      f = this.eval(e.func, scope);
+    }
     const args = this.evalItems(e.args, scope);
     const kwargs = new Map<string, PyObj>();
     for (const k of e.kwargs) kwargs.set(k.name, this.eval(k.value, scope));
@@ -656,7 +670,7 @@ export class Interpreter {
     const sp = this.space;
     if (!(c instanceof RuntimeObj) || c.call === undefined || !c.label.startsWith('function ')) return sp.incref(c);
     sp.incref(self);
-    const m = new RuntimeObj(`method ${c.label.slice(9)}`, (args, kw, pos) => c.call!([self, ...args], kw, pos));
+    const m = new RuntimeObj(`method py:${c.label.slice(9)}`, (args, kw, pos) => c.call!([self, ...args], kw, pos));
     m.isStatic = false;
     m.onRelease = () => sp.decref(self);
     return m;
@@ -1329,6 +1343,12 @@ export class Interpreter {
     const sp = this.space;
     const def = (name: string, fn: (args: PyObj[], kw: Map<string, PyObj>, pos: Pos) => PyObj): RuntimeObj => {
       const o = new RuntimeObj(`builtin ${name}`, fn);
+      // Built-in functions are PyCFunction objects made at start-up (static here); the
+      // built-in types (list, dict, ...) are type objects, not functions.
+      if (!BUILTIN_TYPES.has(name)) {
+        o.opaqueSize = sp.rules.minor <= 7 ? 48 : 56;
+        o.opaqueType = 'builtin_function_or_method';
+      }
       this.builtins.set(name, o);
       return o;
     };
