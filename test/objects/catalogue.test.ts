@@ -13,6 +13,8 @@ interface Entry {
   expr: string;
   type: string;
   getsizeof: number;
+  gc_tracked: boolean;
+  gc_tracked_after_collect: boolean;
 }
 const VERSIONS = ['3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13'];
 /** The types of the subset whose objects the simulation builds. */
@@ -42,6 +44,16 @@ describe('sys.getsizeof of the measured catalogues', () => {
         }
       });
       expect(got).toEqual(list.map((e) => `${e.expr} = ${e.getsizeof}`));
+      // gc.is_tracked, before and after a collection (tuples and dicts of atoms get untracked).
+      const tracking = list.map((e) => {
+        const o = s.evaluate(e.expr);
+        const before = o.gcTracked;
+        s.space.collectGarbage();
+        const after = o.gcTracked;
+        s.drop(o);
+        return `${e.expr}: ${before} ${after}`;
+      });
+      expect(tracking).toEqual(list.map((e) => `${e.expr}: ${e.gc_tracked} ${e.gc_tracked_after_collect}`));
       expect(list.length).toBe(119);
     });
   }

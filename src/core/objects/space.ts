@@ -713,10 +713,32 @@ export class ObjectSpace {
     return d;
   }
 
-  /** A dict object without a keys table of its own (new_dict with shared or empty keys). */
+  /**
+   * A dict object without a keys table of its own (new_dict with shared or empty keys). Dicts
+   * start untracked by the GC and are tracked once they hold something that may be tracked
+   * (MAINTAIN_TRACKING).
+   */
   private dictObject(): DictObj {
     const o = new DictObj();
-    return this.dictFree.length > 0 ? this.reuse(o, this.dictFree.pop()!) : this.place(o, 48);
+    const d = this.dictFree.length > 0 ? this.reuse(o, this.dictFree.pop()!) : this.place(o, 48);
+    this.untrack(d);
+    return d;
+  }
+
+  /** _PyObject_GC_MAY_BE_TRACKED: a GC object, and for a tuple only while it is tracked. */
+  mayBeTracked(o: PyObj): boolean {
+    if (o instanceof TupleObj) return o.gcTracked;
+    return isGCObject(o) && !o.isStatic;
+  }
+
+  private untrack(o: PyObj): void {
+    o.gcTracked = false;
+    this.tracked.delete(o);
+  }
+
+  private track(o: PyObj): void {
+    o.gcTracked = true;
+    this.tracked.add(o);
   }
 
   /** Allocates a keys object of `size` slots for `d` (3.11: with all-str entries or not). */
@@ -737,6 +759,7 @@ export class ObjectSpace {
 
   /** d[key] = value, taking over both references. */
   dictSet(d: DictObj, key: PyObj, value: PyObj): void {
+    if (!d.gcTracked && (this.mayBeTracked(key) || this.mayBeTracked(value))) this.track(d);
     const i = d.keys.findIndex((k) => pyEqualsKey(k, key));
     if (i >= 0) {
       // An existing key keeps its key object; the new key reference and the old value go.
@@ -1340,6 +1363,11 @@ export class ObjectSpace {
       }
     }
     for (const o of garbage) this.decref(o);
+    // Survivors: tuples and dicts that can no longer take part in a cycle leave the GC's lists
+    // (_PyTuple_MaybeUntrack, _PyDict_MaybeUntrack).
+    for (const o of [...this.tracked]) {
+      if ((o instanceof TupleObj || o instanceof DictObj) && !this.referents(o).some((r) => this.mayBeTracked(r))) this.untrack(o);
+    }
     return garbage.length;
   }
 

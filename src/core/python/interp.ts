@@ -1348,6 +1348,7 @@ export class Interpreter {
       if (!BUILTIN_TYPES.has(name)) {
         o.opaqueSize = sp.rules.minor <= 7 ? 48 : 56;
         o.opaqueType = 'builtin_function_or_method';
+        o.gcTracked = true; // a GC object (static here, so never collected)
       }
       this.builtins.set(name, o);
       return o;
