@@ -226,3 +226,23 @@ describe('a session as a trace', () => {
     }
   });
 });
+
+describe('comprehensions', () => {
+  it('keep the names they shadow and see the enclosing function locals', () => {
+    const out: string[] = [];
+    const s = new PythonSession({ python: '3.11', print: (t) => out.push(t.trimEnd()) });
+    s.run('x = 1000 + 1\nys = [x for x in range(3)]\nprint(x, ys)\ndef f(n):\n    k = 10\n    return [i * k for i in range(n)]\nprint(f(3))\n');
+    expect(out).toEqual(['1001 [0, 1, 2]', '[0, 10, 20]']);
+    const x = s.interp.globals.get('x')!;
+    expect(x.refcnt).toBe(1);
+  });
+  it('are nested functions up to 3.11 (a function object per run), inlined from 3.12 (PEP 709)', () => {
+    const kinds = (python: string): string[] => {
+      const s = new PythonSession({ python });
+      s.run('src = [1000, 2000]\n');
+      return s.run('y = [v for v in src]\n').flatMap((e) => (e.kind === 'create' || e.kind === 'destroy' ? [`${e.kind} ${e.type}`] : []));
+    };
+    expect(kinds('3.11')).toEqual(['create function', 'create list_iterator', 'create list', 'destroy list_iterator', 'destroy function']);
+    expect(kinds('3.12')).toEqual(['create list_iterator', 'create list', 'destroy list_iterator']);
+  });
+});

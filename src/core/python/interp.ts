@@ -476,25 +476,22 @@ export class Interpreter {
         return d;
       }
       case 'listcomp':
-      case 'genexp': {
+      case 'genexp':
         // A generator expression is evaluated eagerly into a list standing in for its values.
-        const l = sp.list();
-        this.comprehend(e.generators, 0, new Map(scope), (sc) => sp.listAppend(l, this.eval(e.elt, sc)));
-        return l;
-      }
-      case 'setcomp': {
-        const s = sp.set();
-        this.comprehend(e.generators, 0, new Map(scope), (sc) => sp.setAdd(s, this.eval(e.elt, sc)));
-        return s;
-      }
-      case 'dictcomp': {
-        const d = sp.dict();
-        this.comprehend(e.generators, 0, new Map(scope), (sc) => {
-          const k = this.eval(e.key, sc);
-          sp.dictSet(d, k, this.eval(e.value, sc));
-        });
-        return d;
-      }
+        return this.comprehension(e.generators, scope, () => sp.list(), (sc, l) => sp.listAppend(l, this.eval(e.elt, sc)), e.pos);
+      case 'setcomp':
+        return this.comprehension(e.generators, scope, () => sp.set(), (sc, st) => sp.setAdd(st, this.eval(e.elt, sc)), e.pos);
+      case 'dictcomp':
+        return this.comprehension(
+          e.generators,
+          scope,
+          () => sp.dict(),
+          (sc, d) => {
+            const k = this.eval(e.key, sc);
+            sp.dictSet(d, k, this.eval(e.value, sc));
+          },
+          e.pos,
+        );
       case 'binop': {
         const l = this.eval(e.left, scope);
         const r = this.eval(e.right, scope);
@@ -609,7 +606,46 @@ export class Interpreter {
     return sp.listExact(this.evalItems(elts, scope));
   }
 
-  /** Runs `body` for every combination of the comprehension's loops, in a scope of its own. */
+  /**
+   * A comprehension. The outermost iterable is evaluated and its iterator made first (GET_ITER),
+   * then the result container, then the loops run in a scope of their own. Up to 3.11 the
+   * comprehension is a nested function: a function object is made before and freed after
+   * (PEP 709 inlined comprehensions in 3.12).
+   */
+  private comprehension<T extends PyObj>(
+    gens: { target: Expr; iter: Expr; ifs: Expr[] }[],
+    scope: Map<string, PyObj>,
+    make: () => T,
+    body: (scope: Map<string, PyObj>, container: T) => void,
+    pos: Pos,
+  ): T {
+    const sp = this.space;
+    const fn = sp.rules.minor <= 11 ? sp.functionObject(new RuntimeObj('function <comprehension>')) : null;
+    try {
+      const first = gens[0]!;
+      const src = this.eval(first.iter, scope);
+      const it = this.getIter(src, first.iter.pos);
+      sp.decref(src);
+      const c = make();
+      // The comprehension's own scope: the enclosing names (referenced), then its targets.
+      const sc = new Map(scope);
+      for (const v of sc.values()) sp.incref(v);
+      try {
+        for (const x of this.advance(it, pos)) {
+          this.assign(first.target, x, sc);
+          if (first.ifs.every((cond) => this.truthyRelease(this.eval(cond, sc)))) this.comprehend(gens, 1, sc, (s2) => body(s2, c));
+        }
+      } finally {
+        sp.decref(it);
+        for (const v of sc.values()) sp.decref(v);
+      }
+      return c;
+    } finally {
+      if (fn !== null) sp.decref(fn);
+    }
+  }
+
+  /** Runs `body` for every combination of the inner loops (from generator `i`). */
   private comprehend(gens: { target: Expr; iter: Expr; ifs: Expr[] }[], i: number, scope: Map<string, PyObj>, body: (scope: Map<string, PyObj>) => void): void {
     if (i === gens.length) {
       body(scope);
@@ -622,22 +658,6 @@ export class Interpreter {
       if (g.ifs.every((c) => this.truthyRelease(this.eval(c, scope)))) this.comprehend(gens, i + 1, scope, body);
     }
     this.space.decref(it);
-    if (i === 0) {
-      // The comprehension's own names die with its frame.
-      for (const g0 of gens) this.releaseTargets(g0.target, scope);
-    }
-  }
-
-  private releaseTargets(t: Expr, scope: Map<string, PyObj>): void {
-    if (t.k === 'name') {
-      const v = scope.get(t.id);
-      if (v !== undefined) {
-        scope.delete(t.id);
-        this.space.decref(v);
-      }
-    } else if (t.k === 'tuple' || t.k === 'list') {
-      for (const e of t.elts) this.releaseTargets(e, scope);
-    }
   }
 
   private evalCall(e: Extract<Expr, { k: 'call' }>, scope: Map<string, PyObj>): PyObj {
