@@ -8,10 +8,14 @@
  * two constants is BUILD_LIST 0 + LIST_EXTEND of a constant tuple); list growth in append,
  * extend, comprehensions and list(); dict and set growth; reference counts and free lists.
  *
- * What is approximated: the interpreter's own memory (frames, bytecode, the module's globals
- * dict, function and class objects, iterators) is not simulated; names live outside the heap.
- * Evaluation temporaries are released as soon as CPython would release them at the end of the
- * bytecode instruction that consumes them.
+ * Also simulated: function objects, method objects loaded as values, iterator objects, the
+ * nested function of a comprehension up to 3.11, class type objects and their shared keys.
+ *
+ * What is approximated: the interpreter's own memory (frames, including the cached frames of
+ * 3.7-3.10, code objects, the module's globals dict, a class's own dict and MRO) is not
+ * simulated; names live outside the heap. Generator expressions are evaluated eagerly into a
+ * list. Evaluation temporaries are released as soon as CPython would release them at the end
+ * of the bytecode instruction that consumes them.
  */
 import type { Expr, Module, Pos, Stmt } from './ast';
 import {
