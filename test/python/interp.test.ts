@@ -246,3 +246,16 @@ describe('comprehensions', () => {
     expect(kinds('3.12')).toEqual(['create list_iterator', 'create list', 'destroy list_iterator']);
   });
 });
+
+describe('deallocation order', () => {
+  it('releases list and tuple items last to first, dict entries key then value in order', () => {
+    const order = (src: string): string[] => {
+      const s = new PythonSession({ python: '3.11' });
+      s.run('n = 7\n' + src);
+      return s.run('del x\n').flatMap((e) => (e.kind === 'destroy' && e.type !== 'list' && e.type !== 'tuple' && e.type !== 'dict' ? [e.type] : []));
+    };
+    expect(order('x = [n * 1.5, str(n * 11), n * 1000]\n')).toEqual(['int', 'str', 'float']);
+    expect(order('x = (n * 1.5, str(n * 11), n * 1000)\n')).toEqual(['int', 'str', 'float']);
+    expect(order('x = {str(n * 11): n * 1.5, n * 1000: n * 2j}\n')).toEqual(['str', 'float', 'int', 'complex']);
+  });
+});

@@ -847,15 +847,42 @@ export class ObjectSpace {
 
   /** dict.clear(): back to the shared empty keys. */
   dictClear(d: DictObj): void {
-    const keys = d.keys.splice(0);
-    const values = d.values.splice(0);
-    this.freeKeys(d.keysHandle, d.tableSize, d);
+    this.releaseDictTables(d);
     d.keysHandle = 0;
     d.tableSize = 0;
     d.nentries = 0;
     d.unicodeKeys = true;
-    for (const x of keys) this.decref(x);
-    for (const x of values) this.decref(x);
+  }
+
+  /**
+   * dictkeys_decref / free_values: each entry's key then value, in entry order, then the
+   * split values array and the keys object (to the keys free list when it fits).
+   */
+  private releaseDictTables(d: DictObj): void {
+    const keys = d.keys.splice(0);
+    const values = d.values.splice(0);
+    for (let i = 0; i < keys.length; i++) {
+      this.decref(keys[i]!);
+      this.decref(values[i]!);
+    }
+    if (d.splitValuesHandle !== 0) this.release('MEM', d.splitValuesHandle, 'split dict values');
+    d.splitValuesHandle = 0;
+    d.splitSlots = 0;
+    this.freeKeys(d.keysHandle, d.tableSize, d);
+  }
+
+  /**
+   * _list_clear (list.clear(), del a[:], the GC's tp_clear) and list_dealloc: the items are
+   * released last to first, then the item array is freed.
+   */
+  listClear(l: ListObj): void {
+    const items = l.items;
+    const h = l.itemsHandle;
+    l.items = [];
+    l.itemsHandle = 0;
+    l.allocated = 0;
+    for (let i = items.length - 1; i >= 0; i--) this.decref(items[i]!);
+    if (h !== 0) this.release('MEM', h, 'list items');
   }
 
   set(type: 'set' | 'frozenset' = 'set'): SetObj {
@@ -984,26 +1011,20 @@ export class ObjectSpace {
     o.gcTracked = false;
     this.tracked.delete(o);
     if (o instanceof TupleObj) {
-      for (const x of o.items) this.decref(x);
+      for (let i = o.items.length - 1; i >= 0; i--) this.decref(o.items[i]!); // last to first, as tupledealloc
       const fl = this.tupleFree[o.items.length];
       if (fl !== undefined && fl.length < this.rules.tupleFreeMax) {
         fl.push(o);
         return;
       }
     } else if (o instanceof ListObj) {
-      for (const x of o.items) this.decref(x);
-      if (o.itemsHandle !== 0) this.release('MEM', o.itemsHandle, 'list items');
-      o.itemsHandle = 0;
+      this.listClear(o);
       if (this.listFree.length < this.rules.listFreeMax) {
         this.listFree.push(o);
         return;
       }
     } else if (o instanceof DictObj) {
-      for (const x of o.keys) this.decref(x);
-      for (const x of o.values) this.decref(x);
-      if (o.splitValuesHandle !== 0) this.release('MEM', o.splitValuesHandle, 'split dict values');
-      o.splitValuesHandle = 0;
-      this.freeKeys(o.keysHandle, o.tableSize, o);
+      this.releaseDictTables(o);
       if (this.dictFree.length < this.rules.dictFreeMax) {
         this.dictFree.push(o);
         return;
@@ -1350,12 +1371,7 @@ export class ObjectSpace {
     for (const o of garbage) o.refcnt++; // keep them alive while clearing
     for (const o of garbage) {
       if (o instanceof ListObj) {
-        const items = o.items;
-        o.items = [];
-        if (o.itemsHandle !== 0) this.release('MEM', o.itemsHandle, 'list items');
-        o.itemsHandle = 0;
-        o.allocated = 0;
-        for (const x of items) this.decref(x);
+        this.listClear(o);
       } else if (o instanceof DictObj) {
         this.dictClear(o);
       } else if (o instanceof SetObj) {

@@ -272,36 +272,24 @@ export class Interpreter {
         return;
       case 'while': {
         let broke = false;
-        while (this.truthyRelease(this.eval(s.test, scope))) {
-          try {
-            this.execBlock(s.body, scope);
-          } catch (e) {
-            if (e instanceof BreakSignal) {
-              broke = true;
-              break;
-            }
-            if (!(e instanceof ContinueSignal)) throw e;
-          }
-        }
+        while (!broke && this.truthyRelease(this.eval(s.test, scope))) broke = this.loopBody(s.body, scope);
         if (!broke) this.execBlock(s.orelse, scope);
         return;
       }
       case 'for': {
         const it = this.eval(s.iter, scope);
         let broke = false;
-        for (const x of this.iterate(it, s.pos)) {
-          this.assign(s.target, x, scope);
-          try {
-            this.execBlock(s.body, scope);
-          } catch (e) {
-            if (e instanceof BreakSignal) {
+        try {
+          for (const x of this.iterate(it, s.pos)) {
+            this.assign(s.target, x, scope);
+            if (this.loopBody(s.body, scope)) {
               broke = true;
               break;
             }
-            if (!(e instanceof ContinueSignal)) throw e;
           }
+        } finally {
+          sp.decref(it);
         }
-        sp.decref(it);
         if (!broke) this.execBlock(s.orelse, scope);
         return;
       }
@@ -334,6 +322,17 @@ export class Interpreter {
         this.bindName(s.name, this.makeClass(s, scope), scope);
         return;
     }
+  }
+
+  /** One pass of a loop body; true when it ended with `break`. */
+  private loopBody(body: Stmt[], scope: Map<string, PyObj>): boolean {
+    try {
+      this.execBlock(body, scope);
+    } catch (e) {
+      if (e instanceof BreakSignal) return true;
+      if (!(e instanceof ContinueSignal)) throw e;
+    }
+    return false;
   }
 
   private module(name: string, pos: Pos): PyObj {
@@ -1163,12 +1162,7 @@ export class Interpreter {
     const sp = this.space;
     const n = l.items.length;
     if (items.length === 0 && lo === 0 && hi === n) {
-      const old = l.items;
-      l.items = [];
-      if (l.itemsHandle !== 0) sp.release('MEM', l.itemsHandle, 'list items');
-      l.itemsHandle = 0;
-      l.allocated = 0;
-      for (const x of old) sp.decref(x);
+      sp.listClear(l);
       return;
     }
     const removed = l.items.slice(lo, hi);
@@ -1182,9 +1176,7 @@ export class Interpreter {
   private listDelete(l: ListObj, i: number): void {
     const [old] = l.items.splice(i, 1);
     // list_ass_slice shrinks through list_resize.
-    const n = l.items.length;
-    l.items.length = n;
-    this.space.listResize(l, n);
+    this.space.listResize(l, l.items.length);
     this.space.decref(old!);
   }
 
@@ -1275,15 +1267,7 @@ export class Interpreter {
             return none();
           });
         case 'clear':
-          return bound(() => {
-            const items = obj.items;
-            obj.items = [];
-            if (obj.itemsHandle !== 0) sp.release('MEM', obj.itemsHandle, 'list items');
-            obj.itemsHandle = 0;
-            obj.allocated = 0;
-            for (const x of items) sp.decref(x);
-            return none();
-          });
+          return bound(() => (sp.listClear(obj), none()));
       }
     }
     if (obj instanceof DictObj) {

@@ -166,26 +166,32 @@ export class TraceReader {
     return t.slice(s, this.pos);
   }
 
-  private readId(end: number): IdKey {
-    this.skipSpace(end);
+  /**
+   * The fast path of both number readers: 1 to 15 decimal digits (exact in a double) starting
+   * `skip` characters into the token and ending it. Returns the value and moves past the
+   * token, or -1 (position unchanged) for anything else, which the slow path then judges.
+   */
+  private scanDigits(end: number, skip: number): number {
     const t = this.text;
-    const s = this.pos;
-    let i = s;
-    const neg = i < end && t.charCodeAt(i) === C_MINUS;
-    if (neg) i++;
-    // Fast path: up to 15 digits are exact in a double.
+    const d0 = this.pos + skip;
+    let i = d0;
     let v = 0;
-    const d0 = i;
     for (; i < end; i++) {
       const c = t.charCodeAt(i);
       if (c < C_0 || c > C_9) break;
       v = v * 10 + (c - C_0);
     }
     const nd = i - d0;
-    if (nd > 0 && nd <= 15 && (i === end || isSpace(t.charCodeAt(i)))) {
-      this.pos = i;
-      return neg ? -v : v;
-    }
+    if (nd === 0 || nd > 15 || (i < end && !isSpace(t.charCodeAt(i)))) return -1;
+    this.pos = i;
+    return v;
+  }
+
+  private readId(end: number): IdKey {
+    this.skipSpace(end);
+    const neg = this.pos < end && this.text.charCodeAt(this.pos) === C_MINUS;
+    const v = this.scanDigits(end, neg ? 1 : 0);
+    if (v >= 0) return neg ? -v : v;
     const tok = this.readToken(end, 'id');
     let j = tok.charCodeAt(0) === C_MINUS ? 1 : 0;
     if (j === tok.length) throw new TraceError(this.line, `bad id '${tok}' (expected a signed 64-bit integer)`);
@@ -201,20 +207,8 @@ export class TraceReader {
 
   private readU64(end: number, what: string): number | bigint {
     this.skipSpace(end);
-    const t = this.text;
-    let i = this.pos;
-    let v = 0;
-    const d0 = i;
-    for (; i < end; i++) {
-      const c = t.charCodeAt(i);
-      if (c < C_0 || c > C_9) break;
-      v = v * 10 + (c - C_0);
-    }
-    const nd = i - d0;
-    if (nd > 0 && nd <= 15 && (i === end || isSpace(t.charCodeAt(i)))) {
-      this.pos = i;
-      return v;
-    }
+    const v = this.scanDigits(end, 0);
+    if (v >= 0) return v;
     const tok = this.readToken(end, what);
     for (let j = 0; j < tok.length; j++) {
       const c = tok.charCodeAt(j);

@@ -81,16 +81,6 @@ class PlacementFormatter {
   }
 }
 
-/** The dump text of one result: `pool A:P:B:S`, `raw -` or `null -`. */
-export function placementOf(heap: PymallocHeap, h: number): string {
-  if (h === 0) return 'null -';
-  if (h < 0) return 'raw -';
-  const pool = Math.floor(h / BLOCK_MUL);
-  const rel = pool - heap.nsent;
-  const arena = Math.floor(rel / heap.maxPools);
-  return `pool ${heap.poolArenaIndex[pool]}:${rel - arena * heap.maxPools}:${h & (BLOCK_MUL - 1)}:${heap.szidx[pool]}`;
-}
-
 /** Applies each operation as it is read; liveness errors are TraceErrors naming the line. */
 export class StreamReplay implements TraceSink {
   readonly heap: PymallocHeap;
