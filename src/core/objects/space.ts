@@ -17,6 +17,7 @@
  * creates at start-up (on <= 3.10 the small ints too) are not modelled.
  */
 import type { PymallocHeap } from '../pymalloc/heap';
+import { DirectAllocator, type Allocator } from '../trace/oplog';
 import {
   DICT_MINSIZE,
   dictKeysSize,
@@ -329,6 +330,8 @@ export class SliceObj extends PyObj {
 
 export interface ObjectSpaceOptions {
   pythonMalloc?: PythonMallocMode;
+  /** The door to the heap (a RecordingAllocator logs every call); default: direct calls. */
+  allocator?: Allocator;
 }
 
 /** Bytes before the user data in a debug-hooks block: 8-byte size, api id, 7 x 0xFD. */
@@ -336,6 +339,8 @@ export const DEBUG_HEAD = 16;
 
 export class ObjectSpace {
   readonly heap: PymallocHeap;
+  /** Every heap call of this space goes through here. */
+  readonly alloc: Allocator;
   readonly rules: ObjectRules;
   readonly events: HeapEvent[] = [];
   /** Source line of the statement being executed, stamped on every event (0: none). */
@@ -387,6 +392,8 @@ export class ObjectSpace {
 
   constructor(heap: PymallocHeap, options: ObjectSpaceOptions = {}) {
     this.heap = heap;
+    this.alloc = options.allocator ?? new DirectAllocator(heap);
+    if (this.alloc.heap !== heap) throw new Error('ObjectSpace: the allocator serves another heap');
     this.rules = objectRules(heap.profile);
     this.pythonMalloc = options.pythonMalloc ?? 'pymalloc';
     this.debugOverhead = this.pythonMalloc.endsWith('debug') ? heap.profile.debugHookOverhead : 0;
@@ -429,10 +436,10 @@ export class ObjectSpace {
 
   private domainMalloc(domain: Domain, size: number): number {
     if (domain === 'RAW' || this.viaLibc) {
-      const a = this.heap.raw.malloc(size === 0 ? 1 : size);
+      const a = this.alloc.rawMalloc(size === 0 ? 1 : size);
       return a === 0 ? 0 : -a;
     }
-    return this.heap.malloc(size);
+    return this.alloc.malloc(size);
   }
 
   reallocate(domain: Domain, h: number, size: number, what: string): number {
@@ -441,10 +448,10 @@ export class ObjectSpace {
     // With debug hooks, the underlying realloc gets the decorated size.
     const total = size + this.debugOverhead;
     if (domain === 'RAW' || this.viaLibc) {
-      const a = h === 0 ? this.heap.raw.malloc(total || 1) : this.heap.raw.realloc(-h, total || 1);
+      const a = h === 0 ? this.alloc.rawMalloc(total || 1) : this.alloc.rawRealloc(-h, total || 1);
       nh = a === 0 ? 0 : -a;
     } else {
-      nh = this.heap.realloc(h, total);
+      nh = this.alloc.realloc(h, total);
     }
     if (nh === 0) throw new SimMemoryError(`cannot reallocate ${size} bytes for ${what}`);
     this.requested.set(nh, size);
@@ -460,8 +467,8 @@ export class ObjectSpace {
 
   /** PyMem_RawFree for the raw domain (and PYTHONMALLOC=malloc), else PyObject_Free. */
   private domainFree(domain: Domain, h: number): void {
-    if (domain === 'RAW' || this.viaLibc) this.heap.raw.free(-h);
-    else this.heap.free(h);
+    if (domain === 'RAW' || this.viaLibc) this.alloc.rawFree(-h);
+    else this.alloc.free(h);
   }
 
   // =========================================================================================

@@ -5,6 +5,7 @@
 import type { PymallocHeap } from '../pymalloc/heap';
 import { layoutOf, type ObjectLayout } from '../objects/layout';
 import { ObjectSpace, type HeapEvent, type PyObj, type PythonMallocMode } from '../objects/space';
+import { OpLog, RecordingAllocator } from '../trace/oplog';
 import { createReplayHeap, type ReplayHeapOptions } from '../trace/replay';
 import { PySyntaxError, type Expr } from './ast';
 import { Interpreter, PyException } from './interp';
@@ -12,6 +13,8 @@ import { parsePython } from './parse';
 
 export interface SessionOptions extends ReplayHeapOptions {
   pythonMalloc?: PythonMallocMode;
+  /** Record every allocator call in this log (the session's timeline). */
+  log?: OpLog;
   operationBudget?: number;
   print?: (text: string) => void;
 }
@@ -23,7 +26,10 @@ export class PythonSession {
 
   constructor(options: SessionOptions) {
     this.heap = createReplayHeap(options);
-    this.space = new ObjectSpace(this.heap, options.pythonMalloc === undefined ? {} : { pythonMalloc: options.pythonMalloc });
+    this.space = new ObjectSpace(this.heap, {
+      ...(options.pythonMalloc === undefined ? {} : { pythonMalloc: options.pythonMalloc }),
+      ...(options.log === undefined ? {} : { allocator: new RecordingAllocator(this.heap, options.log) }),
+    });
     this.interp = new Interpreter(this.space, {
       ...(options.operationBudget === undefined ? {} : { operationBudget: options.operationBudget }),
       ...(options.print === undefined ? {} : { print: options.print }),
