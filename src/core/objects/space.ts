@@ -343,6 +343,11 @@ export class ObjectSpace {
   readonly alloc: Allocator;
   readonly rules: ObjectRules;
   readonly events: HeapEvent[] = [];
+  /**
+   * Whether `events` is kept. A long-lived session (the app's) turns it off: its operation
+   * log already holds every allocator call, and millions of event objects would not fit.
+   */
+  recordEvents = true;
   /** Source line of the statement being executed, stamped on every event (0: none). */
   currentLine = 0;
   readonly pythonMalloc: PythonMallocMode;
@@ -416,6 +421,10 @@ export class ObjectSpace {
     return o;
   }
 
+  private emit(e: HeapEvent): void {
+    if (this.recordEvents) this.events.push(e);
+  }
+
   // =========================================================================================
   // Memory domains
   // =========================================================================================
@@ -425,7 +434,7 @@ export class ObjectSpace {
     const h = this.domainMalloc(domain, size + this.debugOverhead);
     if (h === 0) throw new SimMemoryError(`cannot allocate ${size} bytes for ${what}`);
     this.requested.set(h, size);
-    this.events.push({ line: this.currentLine, kind: 'alloc', domain, size, handle: h, address: this.userAddress(h), what });
+    this.emit({ line: this.currentLine, kind: 'alloc', domain, size, handle: h, address: this.userAddress(h), what });
     return h;
   }
 
@@ -455,13 +464,13 @@ export class ObjectSpace {
     }
     if (nh === 0) throw new SimMemoryError(`cannot reallocate ${size} bytes for ${what}`);
     this.requested.set(nh, size);
-    this.events.push({ line: this.currentLine, kind: 'realloc', domain, size, oldHandle: h, oldAddress: old, handle: nh, address: this.userAddress(nh), what });
+    this.emit({ line: this.currentLine, kind: 'realloc', domain, size, oldHandle: h, oldAddress: old, handle: nh, address: this.userAddress(nh), what });
     return nh;
   }
 
   release(domain: Domain, h: number, what: string): void {
     if (h === 0) return;
-    this.events.push({ line: this.currentLine, kind: 'free', domain, handle: h, address: this.userAddress(h), what });
+    this.emit({ line: this.currentLine, kind: 'free', domain, handle: h, address: this.userAddress(h), what });
     this.domainFree(domain, h);
   }
 
@@ -487,7 +496,7 @@ export class ObjectSpace {
     o.address = this.userAddress(o.handle) + pre;
     o.gcTracked = isGCObject(o);
     if (o.gcTracked) this.tracked.add(o);
-    this.events.push({ line: this.currentLine, kind: 'create', type: typeLabel(o), address: o.address, static: false, freelist: false });
+    this.emit({ line: this.currentLine, kind: 'create', type: typeLabel(o), address: o.address, static: false, freelist: false });
     return o;
   }
 
@@ -496,7 +505,7 @@ export class ObjectSpace {
     o.address = from.address;
     o.gcTracked = isGCObject(o);
     if (o.gcTracked) this.tracked.add(o);
-    this.events.push({ line: this.currentLine, kind: 'create', type: typeLabel(o), address: o.address, static: false, freelist: true });
+    this.emit({ line: this.currentLine, kind: 'create', type: typeLabel(o), address: o.address, static: false, freelist: true });
     return o;
   }
 
@@ -663,7 +672,7 @@ export class ObjectSpace {
       o.handle = this.allocate('OBJ', this.rules.gcHead + basic, type);
       o.address = this.userAddress(o.handle) + this.rules.gcHead;
     }
-    this.events.push({ line: this.currentLine, kind: 'create', type, address: o.address, static: false, freelist: prev !== null });
+    this.emit({ line: this.currentLine, kind: 'create', type, address: o.address, static: false, freelist: prev !== null });
     return o;
   }
 
@@ -1002,7 +1011,7 @@ export class ObjectSpace {
   private dealloc(o: PyObj): void {
     if (o.onRelease !== null) o.onRelease();
     if (o.opaqueSize > 0) {
-      this.events.push({ line: this.currentLine, kind: 'destroy', type: o.opaqueType, address: o.address, freelist: false });
+      this.emit({ line: this.currentLine, kind: 'destroy', type: o.opaqueType, address: o.address, freelist: false });
       this.tracked.delete(o);
       let fl = this.opaqueFree.get(o.opaqueType);
       if (this.opaqueFreeMax(o.opaqueType) > (fl?.length ?? 0)) {
@@ -1014,7 +1023,7 @@ export class ObjectSpace {
       return;
     }
     if (o.onRelease !== null) return;
-    this.events.push({ line: this.currentLine, kind: 'destroy', type: typeLabel(o), address: o.address, freelist: false });
+    this.emit({ line: this.currentLine, kind: 'destroy', type: typeLabel(o), address: o.address, freelist: false });
     o.gcTracked = false;
     this.tracked.delete(o);
     if (o instanceof TupleObj) {
@@ -1124,7 +1133,7 @@ export class ObjectSpace {
     cls.handle = this.allocate('OBJ', gc + HEAP_TYPE_SIZE[this.rules.minor]! + 40 * (members + 1), `class ${name}`);
     cls.address = this.userAddress(cls.handle) + gc;
     cls.gcTracked = true;
-    this.events.push({ line: this.currentLine, kind: 'create', type: 'type', address: cls.address, static: false, freelist: false });
+    this.emit({ line: this.currentLine, kind: 'create', type: 'type', address: cls.address, static: false, freelist: false });
     if (hasDict) {
       const size = this.rules.minor >= 11 ? 64 : DICT_MINSIZE;
       const usable = this.rules.minor >= 11 ? 30 : usableFraction(size);
@@ -1159,7 +1168,7 @@ export class ObjectSpace {
     o.address = this.userAddress(o.handle) + pre + gc;
     o.gcTracked = gc > 0;
     if (o.gcTracked) this.tracked.add(o);
-    this.events.push({ line: this.currentLine, kind: 'create', type: cls.name, address: o.address, static: false, freelist: false });
+    this.emit({ line: this.currentLine, kind: 'create', type: cls.name, address: o.address, static: false, freelist: false });
     if (sh !== null && this.rules.minor >= 11) {
       o.valuesSize = size;
       if (!this.inlineValues(cls)) o.valuesHandle = this.allocate('MEM', Math.ceil((size + 2) / 8) * 8 + size * 8, 'instance values');
