@@ -18,6 +18,7 @@
  * of the bytecode instruction that consumes them.
  */
 import type { Expr, Module, Pos, Stmt } from './ast';
+import { SimInterrupt } from '../trace/oplog';
 import {
   ByteArrayObj,
   BytesObj,
@@ -229,6 +230,7 @@ export class Interpreter {
       this.execInner(s, scope);
     } catch (e) {
       if (e instanceof SimMemoryError) throw new PyException('MemoryError', e.message, s.pos);
+      if (e instanceof SimInterrupt) throw new PyException('KeyboardInterrupt', '', s.pos);
       if (e instanceof PyException && e.pos === null) throw new PyException(e.pyType, e.message.slice(e.pyType.length + 2), s.pos);
       throw e;
     }

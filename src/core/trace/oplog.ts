@@ -181,24 +181,62 @@ export class DirectAllocator implements Allocator {
 }
 
 /**
+ * Thrown by a RecordingAllocator instead of making an allocation when the user cancelled the
+ * work (or, when a session is rebuilt, at the call where the user had cancelled it). It is
+ * raised only where an allocation may also fail, so the object space stays consistent, and
+ * Python code sees it as KeyboardInterrupt.
+ */
+export class SimInterrupt extends Error {
+  /** Log length when it was raised. */
+  readonly at: number;
+  constructor(at: number) {
+    super('interrupted');
+    this.at = at;
+  }
+}
+
+/** How often (in allocation calls) `poll` runs. */
+export const POLL_EVERY = 1024;
+
+/**
  * The allocator entry points of a session: each call is made on the live heap and logged.
  * The `raw*` calls take and return addresses, like `PyMem_RawMalloc`; the others handles.
+ *
+ * Allocation calls pass a gate first: at log length `interruptAt`, or when `poll` (run every
+ * POLL_EVERY allocation calls, for progress and cancellation) returns true, SimInterrupt.
  */
 export class RecordingAllocator implements Allocator {
   readonly heap: PymallocHeap;
   readonly log: OpLog;
+
+  /** Log length at which the next allocation call raises SimInterrupt; -1 for none. */
+  interruptAt = -1;
+  /** Called every POLL_EVERY allocation calls; returning true interrupts. */
+  poll: (() => boolean) | null = null;
+  private countdown = POLL_EVERY;
 
   constructor(heap: PymallocHeap, log: OpLog = new OpLog()) {
     this.heap = heap;
     this.log = log;
   }
 
+  private gate(): void {
+    const n = this.log.length;
+    if (n === this.interruptAt) throw new SimInterrupt(n);
+    if (--this.countdown <= 0) {
+      this.countdown = POLL_EVERY;
+      if (this.poll !== null && this.poll()) throw new SimInterrupt(n);
+    }
+  }
+
   malloc(n: Size): number {
+    this.gate();
     this.log.push(LOG_MALLOC, 0, n);
     return this.heap.malloc(n);
   }
 
   calloc(nelem: Size, elsize: Size): number {
+    this.gate();
     if (typeof nelem === 'number') {
       this.log.push(LOG_CALLOC, nelem, elsize);
     } else {
@@ -208,6 +246,7 @@ export class RecordingAllocator implements Allocator {
   }
 
   realloc(h: number, n: Size): number {
+    this.gate();
     this.log.push(LOG_REALLOC, h, n);
     return this.heap.realloc(h, n);
   }
@@ -218,11 +257,13 @@ export class RecordingAllocator implements Allocator {
   }
 
   rawMalloc(n: number): number {
+    this.gate();
     this.log.push(LOG_RAW_MALLOC, 0, n);
     return this.heap.raw.malloc(n);
   }
 
   rawRealloc(address: number, n: number): number {
+    this.gate();
     this.log.push(LOG_RAW_REALLOC, address, n);
     return this.heap.raw.realloc(address, n);
   }
