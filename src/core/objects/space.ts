@@ -348,8 +348,20 @@ export class ObjectSpace {
    * log already holds every allocator call, and millions of event objects would not fit.
    */
   recordEvents = true;
+  private line = 0;
+  /** Called when the source line being executed changes (the app's statement markers). */
+  onLine: ((line: number) => void) | null = null;
+
   /** Source line of the statement being executed, stamped on every event (0: none). */
-  currentLine = 0;
+  get currentLine(): number {
+    return this.line;
+  }
+  set currentLine(line: number) {
+    if (line !== this.line) {
+      this.line = line;
+      if (this.onLine !== null) this.onLine(line);
+    }
+  }
   readonly pythonMalloc: PythonMallocMode;
   /** Bytes the debug hooks add to each block (0 without hooks). */
   readonly debugOverhead: number;
