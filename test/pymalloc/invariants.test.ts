@@ -87,7 +87,10 @@ describe('heap invariants after every operation', () => {
     heap.free(a);
     expect(checkHeap(heap)).toEqual([]);
     heap.ref[heap.poolId(0, 0)] = 5; // break ref.count
-    expect(checkHeap(heap)).toEqual(['pool 0:0: free list has 2 blocks, expected -2']);
+    expect(checkHeap(heap)).toEqual([
+      'poolBlocksInUse 1 != sum of ref.count 5',
+      'poolBytesInUse 16 != sum of block bytes 80',
+      'pool 0:0: free list has 2 blocks, expected -2']);
     heap.ref[heap.poolId(0, 0)] = 1;
     heap.nfreepools[0] = 10; // break the arena count
     expect(checkHeap(heap).join('\n')).toMatch(/arena 0: nfreepools 10 != 0 free \+ 63 uncarved/);

@@ -12,7 +12,8 @@
  *   - per carved pool in use: its header names its arena; it is in usedpools[szidx] exactly
  *     when it is neither full nor empty; its free list is acyclic, inside the pool's handed-out
  *     region, and as long as that region minus ref.count;
- *   - the counters agree: narenas_currently_allocated = live arenas <= highwater <= total.
+ *   - the counters agree: narenas_currently_allocated = live arenas <= highwater <= total;
+ *     poolBlocksInUse / poolBytesInUse are the sums of ref.count (x block size) over pools.
  */
 import { DUMMY_SIZE_IDX, LINK_NULL, NULL_ID, type PymallocHeap } from './heap';
 
@@ -29,6 +30,22 @@ export function checkHeap(h: PymallocHeap): string[] {
   if (live !== h.narenasCurrentlyAllocated) fail(`narenas_currently_allocated ${h.narenasCurrentlyAllocated} != live arenas ${live}`);
   if (h.narenasHighwater < live) fail(`highwater ${h.narenasHighwater} < live ${live}`);
   if (h.ntimesArenaAllocated < h.narenasHighwater) fail(`ntimes_arena_allocated < highwater`);
+
+  // ---- running totals: the sums of ref.count (and of ref.count x block size) over pools ----
+  let blocks = 0;
+  let bytes = 0;
+  for (let a = 0; a < h.maxarenas; a++) {
+    if (h.arenaAddress[a] === 0) continue;
+    const base = h.poolId(a, 0);
+    for (let i = 0; i < h.arenaNextCarve[a]!; i++) {
+      const r = h.ref[base + i]!;
+      if (r === 0) continue;
+      blocks += r;
+      bytes += r * h.blockSizeOfPool(base + i);
+    }
+  }
+  if (blocks !== h.poolBlocksInUse) fail(`poolBlocksInUse ${h.poolBlocksInUse} != sum of ref.count ${blocks}`);
+  if (bytes !== h.poolBytesInUse) fail(`poolBytesInUse ${h.poolBytesInUse} != sum of block bytes ${bytes}`);
 
   const inUsable = new Uint8Array(h.maxarenas);
   const usableOrder: number[] = [];

@@ -153,6 +153,9 @@ export class PymallocHeap {
   narenasHighwater = 0;
   /** Live blocks that came from the raw allocator through PyObject_Malloc & co. */
   rawAllocatedBlocks = 0;
+  /** Pool blocks in use, and their bytes (block sizes): the sums of ref.count over pools. */
+  poolBlocksInUse = 0;
+  poolBytesInUse = 0;
   /** Address of the arena-object vector in the raw heap (PyMem_RawRealloc'd), 0 before. */
   arenaVectorAddress = 0;
 
@@ -193,8 +196,9 @@ export class PymallocHeap {
   /** PyObject_Malloc(n). Returns a handle, 0 for NULL. */
   malloc(n: Size): number {
     if (typeof n === 'number' && n >= 1 && n <= 512) {
-      const h = this.pymallocAlloc((n - 1) >> this.alignShift);
-      if (h !== 0) return h;
+      const c = (n - 1) >> this.alignShift;
+      const h = this.pymallocAlloc(c);
+      if (h !== 0) return this.counted(h, c);
       // A failed arena allocation falls through to the raw allocator, as in C.
     } else if (overSsizeMax(n)) {
       return 0;
@@ -212,8 +216,9 @@ export class PymallocHeap {
       // Small products are exact in doubles and cannot overflow: no bigint arithmetic.
       const nbytes = nelem * elsize;
       if (nbytes >= 1) {
-        const h = this.pymallocAlloc((nbytes - 1) >> this.alignShift);
-        if (h !== 0) return h;
+        const c = (nbytes - 1) >> this.alignShift;
+        const h = this.pymallocAlloc(c);
+        if (h !== 0) return this.counted(h, c);
       }
       const addr = nbytes === 0 ? this.raw.calloc(1, 1) : this.raw.calloc(nelem, elsize);
       if (addr === 0) return 0;
@@ -225,8 +230,9 @@ export class PymallocHeap {
     if (es !== 0n && ne > PY_SSIZE_T_MAX / es) return 0;
     const nbytes = ne * es;
     if (nbytes >= 1n && nbytes <= 512n) {
-      const h = this.pymallocAlloc(Number(nbytes - 1n) >> this.alignShift);
-      if (h !== 0) return h; // (memset to zero: the simulation keeps no payload bytes)
+      const c = Number(nbytes - 1n) >> this.alignShift;
+      const h = this.pymallocAlloc(c);
+      if (h !== 0) return this.counted(h, c); // (memset to zero: the simulation keeps no payload bytes)
     }
     // PyMem_RawCalloc: calloc(1, 1) when either count is 0.
     const addr = nbytes === 0n ? this.raw.calloc(1, 1) : this.raw.calloc(rawSize(nelem), rawSize(elsize));
@@ -260,7 +266,10 @@ export class PymallocHeap {
   /** PyObject_Free(h). */
   free(h: number): void {
     if (h > 0) {
-      this.pymallocFree(Math.floor(h / BLOCK_MUL), h & (BLOCK_MUL - 1));
+      const pool = Math.floor(h / BLOCK_MUL);
+      this.poolBlocksInUse--;
+      this.poolBytesInUse -= (this.szidx[pool]! + 1) << this.alignShift;
+      this.pymallocFree(pool, h & (BLOCK_MUL - 1));
     } else if (h < 0) {
       this.raw.free(-h);
       this.rawAllocatedBlocks--;
@@ -326,6 +335,12 @@ export class PymallocHeap {
   // =========================================================================================
   // Allocation
   // =========================================================================================
+
+  private counted(h: number, size: number): number {
+    this.poolBlocksInUse++;
+    this.poolBytesInUse += (size + 1) << this.alignShift;
+    return h;
+  }
 
   /** pymalloc_alloc for size class `size`; a handle, or 0 when no arena can be had. */
   private pymallocAlloc(size: number): number {
@@ -728,14 +743,7 @@ export class PymallocHeap {
 
   /** _Py_GetAllocatedBlocks(): pool blocks in use plus live raw blocks. */
   allocatedBlocks(): number {
-    let n = this.rawAllocatedBlocks;
-    for (let a = 0; a < this.maxarenas; a++) {
-      if (this.arenaAddress[a] === 0) continue;
-      const base = this.nsent + a * this.maxPools;
-      const carved = this.arenaNextCarve[a]!;
-      for (let i = 0; i < carved; i++) n += this.ref[base + i]!;
-    }
-    return n;
+    return this.rawAllocatedBlocks + this.poolBlocksInUse;
   }
 
   isArenaLive(a: number): boolean {
