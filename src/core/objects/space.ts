@@ -170,6 +170,13 @@ export class ListObj extends PyObj {
   allocated = 0;
   /** The item array's block (MEM domain), 0 when ob_item is NULL. */
   itemsHandle = 0;
+  /**
+   * Leading slots of the current item array that may have been written since it was
+   * allocated (items, or the stale pointers pop and del leave behind); the slots above were
+   * never written (0xCD under the debug hooks). An upper bound: byte views only claim 0xCD
+   * above it.
+   */
+  written = 0;
   constructor() {
     super('list');
   }
@@ -463,6 +470,12 @@ export class ObjectSpace {
     return this.alloc.malloc(size);
   }
 
+  /**
+   * Handles of blocks that a moving realloc freed (their bytes differ from those of a freed
+   * block: the debug hooks erase only parts of them). An entry goes when the handle is freed.
+   */
+  readonly movedAway = new Set<number>();
+
   reallocate(domain: Domain, h: number, size: number, what: string): number {
     const old = this.userAddress(h);
     let nh: number;
@@ -475,6 +488,7 @@ export class ObjectSpace {
       nh = this.alloc.realloc(h, total);
     }
     if (nh === 0) throw new SimMemoryError(`cannot reallocate ${size} bytes for ${what}`);
+    if (nh !== h && h !== 0) this.movedAway.add(h);
     this.requested.set(nh, size);
     this.emit({ line: this.currentLine, kind: 'realloc', domain, size, oldHandle: h, oldAddress: old, handle: nh, address: this.userAddress(nh), what });
     return nh;
@@ -483,6 +497,7 @@ export class ObjectSpace {
   release(domain: Domain, h: number, what: string): void {
     if (h === 0) return;
     this.emit({ line: this.currentLine, kind: 'free', domain, handle: h, address: this.userAddress(h), what });
+    if (this.movedAway.size > 0) this.movedAway.delete(h);
     this.domainFree(domain, h);
   }
 
@@ -712,17 +727,33 @@ export class ObjectSpace {
     return o;
   }
 
-  /** list_resize(o, newsize): grow or shrink the item array as CPython does. */
+  /**
+   * list_resize(o, newsize): grow or shrink the item array as CPython does. The caller then
+   * stores up to `newsize` items.
+   */
   listResize(o: ListObj, newsize: number): void {
     // Fast path: the array is big enough and not less than half used.
-    if (o.allocated >= newsize && newsize >= o.allocated >> 1) return;
-    this.setListAllocation(o, listResizeAllocation(this.rules, o.allocated, o.items.length, newsize));
+    if (!(o.allocated >= newsize && newsize >= o.allocated >> 1)) {
+      this.resizeItems(o, listResizeAllocation(this.rules, o.allocated, o.items.length, newsize));
+    }
+    if (newsize > o.written) o.written = newsize;
   }
 
-  /** Sets the item array to `n` slots (PyMem_Realloc; 0 slots is a realloc to 0 bytes). */
+  /**
+   * Sets the item array to `n` slots (PyMem_Realloc; 0 slots is a realloc to 0 bytes) for a
+   * caller that then stores items without list_resize: all `n` slots count as written.
+   */
   setListAllocation(o: ListObj, n: number): void {
-    o.itemsHandle = o.itemsHandle === 0 && n > 0 ? this.allocate('MEM', 8 * n, 'list items') : this.reallocate('MEM', o.itemsHandle, 8 * n, 'list items');
+    this.resizeItems(o, n);
+    o.written = n;
+  }
+
+  /** The realloc of the item array: a new array was never written, a moved one keeps its slots. */
+  private resizeItems(o: ListObj, n: number): void {
+    const fresh = o.itemsHandle === 0;
+    o.itemsHandle = fresh && n > 0 ? this.allocate('MEM', 8 * n, 'list items') : this.reallocate('MEM', o.itemsHandle, 8 * n, 'list items');
     o.allocated = n;
+    o.written = fresh ? 0 : Math.min(o.written, n);
   }
 
   listAppend(o: ListObj, item: PyObj): void {
@@ -769,13 +800,21 @@ export class ObjectSpace {
     this.tracked.add(o);
   }
 
+  /**
+   * The domain of dict keys objects: PyObject_Malloc up to 3.12. Changed in 3.13:
+   * new_keys_object uses PyMem_Malloc (measured: the debug hooks' api id is 'm').
+   */
+  get keysDomain(): Domain {
+    return this.rules.minor >= 13 ? 'MEM' : 'OBJ';
+  }
+
   /** Allocates a keys object of `size` slots for `d` (3.11: with all-str entries or not). */
   private newKeys(d: DictObj, size: number): void {
     const bytes = dictKeysSize(this.rules, size, d.unicodeKeys);
     if (size === DICT_MINSIZE && this.keysFree.length > 0 && this.keysFreeFits(d)) {
       d.keysHandle = this.keysFree.pop()!;
     } else {
-      d.keysHandle = this.allocate('OBJ', bytes, 'dict keys');
+      d.keysHandle = this.allocate(this.keysDomain, bytes, 'dict keys');
     }
     d.tableSize = size;
   }
@@ -820,7 +859,7 @@ export class ObjectSpace {
     d.splitSlots = 0;
     d.unicodeKeys = true;
     const size = this.tableSizeFor(this.growthRate(d));
-    d.keysHandle = this.allocate('OBJ', dictKeysSize(this.rules, size, true), 'dict keys');
+    d.keysHandle = this.allocate(this.keysDomain, dictKeysSize(this.rules, size, true), 'dict keys');
     d.tableSize = size;
     d.nentries = d.keys.length;
   }
@@ -862,7 +901,7 @@ export class ObjectSpace {
       this.keysFree.push(h);
       return;
     }
-    this.release('OBJ', h, 'dict keys');
+    this.release(this.keysDomain, h, 'dict keys');
   }
 
   /** Deletes entry `i` (the slot becomes a dummy; the table is not shrunk, as in CPython). */
@@ -1149,7 +1188,7 @@ export class ObjectSpace {
     if (hasDict) {
       const size = this.rules.minor >= 11 ? 64 : DICT_MINSIZE;
       const usable = this.rules.minor >= 11 ? 30 : usableFraction(size);
-      const handle = this.allocate('OBJ', dictKeysSize(this.rules, size, this.rules.minor >= 11), `shared keys of ${name}`);
+      const handle = this.allocate(this.keysDomain, dictKeysSize(this.rules, size, this.rules.minor >= 11), `shared keys of ${name}`);
       cls.shared = { names: [], usable, handle, size };
     }
     return cls;
