@@ -10,13 +10,13 @@
  *            seek_median_ms=.. seek_max_ms=.. step_back_median_ms=.. step_back_first_ms=..
  *            step_forward_median_ms=.. rss_peak_mib=..
  *
- *     npm run bench:timeline [-- --ops 10000000 --live 1000000 --python 3.13,3.7 --budget-mib 512]
+ *     npm run bench:timeline [-- --ops 10000000 --live 1000000 --python 3.13,3.7 --budget-mib 256 --aslr]
  */
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../src/core/raw/address-space';
 import { OpLog, RecordingAllocator } from '../src/core/trace/oplog';
 import { createReplayHeap, type ReplayHeapOptions } from '../src/core/trace/replay';
-import { Timeline } from '../src/core/trace/timeline';
+import { DEFAULT_BUDGET_BYTES, Timeline } from '../src/core/trace/timeline';
 import { median } from './workload';
 
 const { values } = parseArgs({
@@ -31,7 +31,7 @@ const { values } = parseArgs({
 });
 const OPS = Number(values.ops ?? 10_000_000);
 const LIVE = Number(values.live ?? 1_000_000);
-const BUDGET = Number(values['budget-mib'] ?? 512) * 1024 * 1024;
+const BUDGET = values['budget-mib'] === undefined ? DEFAULT_BUDGET_BYTES : Number(values['budget-mib']) * 1024 * 1024;
 const SEEKS = Number(values.seeks ?? 50);
 const versions = (values.python ?? '3.13,3.7').split(',');
 
