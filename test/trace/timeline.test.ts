@@ -219,6 +219,13 @@ describe('timeline', () => {
       expectSame(tl.seek(p), freshAt(options, log, p), `after truncate, at ${p}`);
     }
     expectSame(tl.seek(71_000), rec.heap, 'the live heap');
+    // A log truncated behind the timeline's back is noticed by sync.
+    log.truncate(50_000);
+    expect(tl.sync()).toBe(0);
+    expect(tl.synced).toBe(50_000);
+    expect(tl.position).toBe(-1);
+    expect(Math.max(...tl.coarsePositions())).toBe(49_152);
+    expectSame(tl.seek(50_000), freshAt(options, log, 50_000), 'after a silent truncate');
   });
 
   it('rejects positions outside the log', () => {

@@ -172,9 +172,13 @@ export class Timeline {
   /**
    * Catches up with the log: replays up to `maxOps` of the operations appended since the last
    * call (all of them by default), taking checkpoints. Returns the operations still to sync,
-   * so a host can call it in slices between other work.
+   * so a host can call it in slices between other work. A log found shorter than what was
+   * synced is taken as truncated (as `truncate(log.length)`); a log truncated and grown again
+   * in between cannot be told apart, so call `truncate` when rolling back.
    */
   sync(maxOps = Infinity): number {
+    // A log truncated without telling the timeline: forget what lies past its end.
+    if (this.built > this.log.length) this.truncate(this.log.length);
     const end = Math.min(this.log.length, this.built + maxOps);
     while (this.built < end) {
       const boundary = (Math.floor(this.built / this.k) + 1) * this.k;
@@ -200,7 +204,7 @@ export class Timeline {
       this.viewPos = p;
       return view;
     }
-    if (v > p && v - p <= this.fineSpan && p - best.position > this.fineInterval) {
+    if (v > p && v - p <= this.fineSpan && p - best.position > this.fineInterval && this.fineBudget > 0) {
       // Stepping back a little where no checkpoint is near: build fine checkpoints first.
       this.buildFine(best, p);
       return view;
