@@ -219,7 +219,8 @@ class ByteReader {
   }
 
   end(): void {
-    if (this.pos !== this.buf.length) this.fail(`${this.buf.length - this.pos} bytes left over after the last operation`);
+    const left = this.buf.length - this.pos;
+    if (left !== 0) this.fail(`${left} byte${left === 1 ? '' : 's'} left over after the last operation`);
   }
 }
 
