@@ -1020,8 +1020,9 @@ export class ObjectSpace {
     if (unchanged) return; // a zero-length extend does not resize
     let alloc = b.alloc;
     if (requested + 1 <= alloc) {
-      // Large enough: a major downsize goes to the exact size, a minor one changes nothing.
-      if (requested >= alloc >> 1 && !(requested < alloc / 2)) return;
+      // Large enough: a major downsize (size < alloc / 2, in integers) goes to the exact size,
+      // a minor one changes nothing.
+      if (requested >= alloc >> 1) return;
       alloc = requested + 1;
     } else if (requested <= alloc * 1.125) {
       // Moderate upsize: overallocate like list_resize.
