@@ -8,11 +8,15 @@
  *
  *   timeline python=X ops=N build_ms=.. checkpoints=.. interval=.. checkpoint_mib=.. budget_mib=..
  *            seek_median_ms=.. seek_max_ms=.. step_back_median_ms=.. step_back_first_ms=..
- *            step_forward_median_ms=.. rss_peak_mib=..
+ *            step_forward_median_ms=.. pool_states_ms=.. pool_slots=.. rss_peak_mib=..
+ *
+ * rss_peak_mib is the process's peak so far (it includes the versions run before; pass one
+ * `--python` for the figure of one version).
  *
  *     npm run bench:timeline [-- --ops 10000000 --live 1000000 --python 3.13,3.7 --budget-mib 256 --aslr]
  */
 import { parseArgs } from 'node:util';
+import { encodePoolStates } from '../src/core/pymalloc/pool-state';
 import { mulberry32 } from '../src/core/raw/address-space';
 import { OpLog, RecordingAllocator } from '../src/core/trace/oplog';
 import { createReplayHeap, type ReplayHeapOptions } from '../src/core/trace/replay';
@@ -126,6 +130,16 @@ for (const python of versions) {
     sampleRss();
   }
 
+  // What the heap map then needs per step: the per-pool state array of the view.
+  const encodeMs: number[] = [];
+  let states = encodePoolStates(tl.seek(log.length));
+  for (let i = 0; i < 20; i++) {
+    const heap = tl.step(-1);
+    t0 = performance.now();
+    states = encodePoolStates(heap, states);
+    encodeMs.push(performance.now() - t0);
+  }
+
   const s = tl.stats();
   const mib = (b: number): string => (b / 1024 / 1024).toFixed(1);
   const ms = (x: number): string => x.toFixed(x < 0.1 ? 4 : 2);
@@ -138,6 +152,7 @@ for (const python of versions) {
       `seek_median_ms=${ms(median(seekMs))} seek_max_ms=${ms(Math.max(...seekMs))}`,
       `step_back_median_ms=${ms(median(backMs))} step_back_first_median_ms=${ms(median(firstBackMs))}`,
       `step_forward_median_ms=${ms(median(fwdMs))}`,
+      `pool_states_ms=${ms(median(encodeMs))} pool_slots=${states.length}`,
       `rss_peak_mib=${mib(rssPeak)}`,
     ].join(' '),
   );
