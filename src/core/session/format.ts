@@ -249,6 +249,16 @@ function readFrame(b: Uint8Array): { version: number; headerLength: number } {
   return { version: u32At(b, 8), headerLength: u32At(b, 12) };
 }
 
+/**
+ * Checks only the frame (magic, file length, checksum) and the version: a cheap test that the
+ * bytes are an intact session file this app can read, before handing them on to be decoded.
+ */
+export function checkSessionFrame(bytes: Uint8Array): { version: number } {
+  const { version } = readFrame(bytes);
+  if (version < 1 || version > CURRENT_FORMAT_VERSION) migrate({ version, header: null, file: bytes });
+  return { version };
+}
+
 function parseHeaderJson(b: Uint8Array, headerLength: number): unknown {
   const end = PREAMBLE_SIZE + headerLength;
   if (headerLength > MAX_HEADER_BYTES) throw new SessionFormatError(`header: ${headerLength} bytes, more than the ${MAX_HEADER_BYTES} allowed`);
