@@ -9,7 +9,8 @@ export default defineConfig({
   main: {
     build: {
       rolldownOptions: {
-        input: { index: resolve(__dirname, 'src/main/index.ts') },
+        // The simulation worker is a second entry: main starts it with worker_threads.
+        input: { index: resolve(__dirname, 'src/main/index.ts'), 'sim-worker': resolve(__dirname, 'src/main/sim-worker.ts') },
       },
     },
   },

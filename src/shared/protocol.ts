@@ -1,13 +1,260 @@
 /**
- * Every message between renderer, main and the simulation worker.
- * Later issues extend these unions; nothing else may define IPC shapes.
+ * Every message between renderer, main and the simulation worker, and nothing else.
+ *
+ *   renderer --(preload: one function per operation)--> main --(WorkerRequest)--> worker
+ *   renderer <--(HostEvent over one channel)----------- main <--(WorkerMessage)-- worker
+ *
+ * Requests are a discriminated union on `op`; each has a result type in `ResultOf`. Events are
+ * a discriminated union on `kind`. Bulk data (the per-pool state of a heap, a saved session)
+ * travels as ArrayBuffers (transferred between worker and main), never as JSON arrays.
+ *
+ * Cancellation does not go through the message queue (the worker is busy running the job it
+ * should stop): main sets a flag in a SharedArrayBuffer the worker polls.
  */
+import type { SessionSettings, UiState } from '../core/session/model';
+import type { WorkloadSpec } from '../core/workloads/spec';
 
-/** What the preload exposes on `window.pyheap`. One function per operation. */
-export interface PyHeapApi {
-  /** Versions of the CPython profiles the simulation supports, e.g. `['3.7', ..., '3.14']`. */
-  appInfo(): Promise<AppInfo>;
+// =============================================================================================
+// Requests (renderer -> main -> worker)
+// =============================================================================================
+
+export type SimRequest =
+  /** Start an empty session. */
+  | { op: 'newSession'; settings: SessionSettings }
+  /** Load a session from the bytes of a .pyheap file (main reads the file). */
+  | { op: 'loadSession'; bytes: ArrayBuffer; name: string }
+  /** Encode the session (main writes the file atomically). */
+  | { op: 'encodeSession' }
+  /**
+   * Run code in the console; its operations are appended to the timeline. `interruptedAt` is
+   * for main restoring a session after a worker restart: stop where the user had cancelled.
+   */
+  | { op: 'runPython'; code: string; interruptedAt?: number }
+  /** Import an allocation trace (trace-format.md) as a new input. */
+  | { op: 'importTrace'; name: string; text: string; interruptedAt?: number }
+  | { op: 'startWorkload'; spec: WorkloadSpec; interruptedAt?: number }
+  /** Move the timeline by `delta` operations (negative: back). */
+  | { op: 'step'; delta: number }
+  | { op: 'seek'; position: number }
+  /** Move to the previous/next marker (statement, input or bookmark). */
+  | { op: 'seekMarker'; direction: 1 | -1 }
+  | { op: 'play'; opsPerSecond: number }
+  | { op: 'pause' }
+  | { op: 'setUi'; ui: UiState }
+  | { op: 'query'; query: SimQuery };
+
+export type SimQuery =
+  | { what: 'summary' }
+  /** The per-pool state array (see core/pymalloc/pool-state.ts); `since` a version for changes only. */
+  | { what: 'poolStates'; since?: number }
+  /** Pool slot = arena index * pools per arena + ordinal. */
+  | { what: 'pool'; slot: number }
+  | { what: 'arena'; index: number }
+  | { what: 'block'; address: number }
+  | { what: 'sizeClasses' }
+  | { what: 'markers' }
+  | { what: 'history'; points: number };
+
+export type RequestOp = SimRequest['op'];
+
+// =============================================================================================
+// Results
+// =============================================================================================
+
+export interface SessionState {
+  python: string;
+  pythonMalloc: string;
+  placement: string;
+  /** Timeline: operations applied at the current position, and in all. */
+  position: number;
+  total: number;
+  inputs: InputInfo[];
+  ui: UiState;
+  /** Bumped on every change of the heap shown (position or contents). */
+  version: number;
 }
+
+export interface InputInfo {
+  kind: 'python' | 'trace' | 'workload';
+  label: string;
+  /** Timeline range of its operations. */
+  start: number;
+  end: number;
+  interrupted: boolean;
+}
+
+export interface RunResult {
+  /** What the program printed. */
+  output: string;
+  /** `line L col C: ...` for a syntax error or an uncaught exception, else null. */
+  error: string | null;
+  /** The new operations: [start, end). */
+  start: number;
+  end: number;
+  state: SessionState;
+}
+
+export interface HeapSummary {
+  position: number;
+  total: number;
+  arenasLive: number;
+  arenasHighwater: number;
+  arenasAllocatedTotal: number;
+  poolsUsed: number;
+  poolsFree: number;
+  blocksAllocated: number;
+  /** Bytes in arenas, in used blocks, and requested by the program (when known). */
+  arenaBytes: number;
+  blockBytes: number;
+  rawBlocks: number;
+  rawBytes: number;
+  /** Pools per arena, and the number of arena slots the pool-state array covers. */
+  poolsPerArena: number;
+  maxarenas: number;
+}
+
+export interface PoolStatesResult {
+  version: number;
+  /** Number of pool slots (maxarenas * poolsPerArena). */
+  length: number;
+  /** Full array, or only the changed ranges when `since` was the previous version. */
+  full: boolean;
+  ranges: { start: number; data: ArrayBuffer }[];
+}
+
+export interface Field {
+  name: string;
+  offset: number;
+  size: number;
+  value: string;
+  /** Address this field points to, when it is a pointer into the heap. */
+  pointsTo: number | null;
+}
+
+export interface PoolInfo {
+  slot: number;
+  arena: number;
+  ordinal: number;
+  address: number;
+  carved: boolean;
+  header: Field[];
+  sizeClass: number;
+  blockSize: number;
+  capacity: number;
+  /** Per block: 0 never used, 1 free, 2 in use. */
+  blocks: number[];
+  /** Free-list order: block indexes from `freeblock`. */
+  freeList: number[];
+}
+
+export interface ArenaInfo {
+  index: number;
+  address: number;
+  fields: Field[];
+  usableArenasPosition: number | null;
+}
+
+export interface BlockInfo {
+  address: number;
+  /** 'pool' or 'raw' or 'none'. */
+  where: 'pool' | 'raw' | 'none';
+  domain: string | null;
+  sizeClass: number | null;
+  blockSize: number | null;
+  requested: number | null;
+  arena: number | null;
+  pool: number | null;
+  block: number | null;
+  /** The object that lives there at the current position, when the console made it. */
+  object: ObjectInfo | null;
+}
+
+export interface ObjectInfo {
+  type: string;
+  address: number;
+  refcount: number;
+  size: number;
+  fields: Field[];
+  /** The block's bytes (hex pairs) and the bytes lost to rounding. */
+  bytes: string;
+  lost: number;
+  /** Why the layout is only known at the end of the timeline. */
+  note: string | null;
+}
+
+export interface SizeClassRow {
+  sizeClass: number;
+  blockSize: number;
+  pools: number;
+  blocksInUse: number;
+  blocksAvailable: number;
+}
+
+export interface Marker {
+  op: number;
+  kind: 'input' | 'line' | 'bookmark';
+  label: string;
+}
+
+export interface HistoryPoint {
+  op: number;
+  arenas: number;
+  blockBytes: number;
+}
+
+export interface QueryResultOf {
+  summary: HeapSummary;
+  poolStates: PoolStatesResult;
+  pool: PoolInfo | null;
+  arena: ArenaInfo | null;
+  block: BlockInfo;
+  sizeClasses: SizeClassRow[];
+  markers: Marker[];
+  history: HistoryPoint[];
+}
+
+export type ResultOf<R extends SimRequest> = R extends { op: 'query'; query: infer Q }
+  ? Q extends { what: infer W extends keyof QueryResultOf }
+    ? QueryResultOf[W]
+    : never
+  : R['op'] extends 'runPython' | 'importTrace' | 'startWorkload'
+    ? RunResult
+    : R['op'] extends 'encodeSession'
+      ? ArrayBuffer
+      : SessionState;
+
+// =============================================================================================
+// Events (worker -> main -> renderer)
+// =============================================================================================
+
+export type HostEvent =
+  | { kind: 'progress'; job: string; done: number; total: number }
+  /** The heap shown changed: new position, and the pool slots that changed. */
+  | { kind: 'state'; state: SessionState; changed: { start: number; end: number }[] }
+  | { kind: 'error'; message: string }
+  /** The worker died and was restarted; the session was rebuilt up to `state`. */
+  | { kind: 'restored'; state: SessionState; lost: string | null }
+  /** Main asks the renderer to do something a menu or a dropped file triggered. */
+  | { kind: 'command'; command: 'new' | 'open' | 'save' | 'saveAs' | 'close' | 'about' };
+
+// =============================================================================================
+// Worker wire format (main <-> worker)
+// =============================================================================================
+
+export type WorkerInbound =
+  | { type: 'request'; id: number; request: SimRequest }
+  /** Sent once: the cancel flag (Int32Array over this buffer; index 0 != 0 means cancel). */
+  | { type: 'init'; cancel: SharedArrayBuffer };
+
+export type WorkerOutbound =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; ok: true; result: unknown }
+  | { type: 'result'; id: number; ok: false; error: string }
+  | { type: 'event'; event: HostEvent };
+
+// =============================================================================================
+// Renderer API (preload)
+// =============================================================================================
 
 export interface AppInfo {
   name: string;
@@ -15,6 +262,50 @@ export interface AppInfo {
   pythonVersions: string[];
 }
 
+export interface FileResult {
+  /** Path of the file, or null when the user cancelled the dialog. */
+  path: string | null;
+  state: SessionState | null;
+}
+
+/** What the preload exposes on `window.pyheap`. One function per operation. */
+export interface PyHeapApi {
+  appInfo(): Promise<AppInfo>;
+  newSession(settings: SessionSettings): Promise<SessionState>;
+  /** Opens a session file: `path` from a drop or Open Recent, or null to show a dialog. */
+  openSession(path: string | null): Promise<FileResult>;
+  /** Saves to the current file (or asks for one when there is none, or with `saveAs`). */
+  saveSession(saveAs: boolean): Promise<FileResult>;
+  runPython(code: string): Promise<RunResult>;
+  importTrace(name: string, text: string): Promise<RunResult>;
+  startWorkload(spec: WorkloadSpec): Promise<RunResult>;
+  cancel(): Promise<void>;
+  step(delta: number): Promise<SessionState>;
+  seek(position: number): Promise<SessionState>;
+  seekMarker(direction: 1 | -1): Promise<SessionState>;
+  play(opsPerSecond: number): Promise<SessionState>;
+  pause(): Promise<SessionState>;
+  setUi(ui: UiState): Promise<SessionState>;
+  query<Q extends SimQuery>(query: Q): Promise<QueryResultOf[Q['what']]>;
+  /** Subscribes to host events; returns an unsubscribe function. */
+  onEvent(listener: (event: HostEvent) => void): () => void;
+}
+
 export const IPC_CHANNELS = {
   appInfo: 'pyheap:app-info',
+  newSession: 'pyheap:new-session',
+  openSession: 'pyheap:open-session',
+  saveSession: 'pyheap:save-session',
+  runPython: 'pyheap:run-python',
+  importTrace: 'pyheap:import-trace',
+  startWorkload: 'pyheap:start-workload',
+  cancel: 'pyheap:cancel',
+  step: 'pyheap:step',
+  seek: 'pyheap:seek',
+  seekMarker: 'pyheap:seek-marker',
+  play: 'pyheap:play',
+  pause: 'pyheap:pause',
+  setUi: 'pyheap:set-ui',
+  query: 'pyheap:query',
+  event: 'pyheap:event',
 } as const;

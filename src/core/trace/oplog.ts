@@ -213,6 +213,8 @@ export class RecordingAllocator implements Allocator {
   interruptAt = -1;
   /** Called every POLL_EVERY allocation calls; returning true interrupts. */
   poll: (() => boolean) | null = null;
+  /** Log length at the last SimInterrupt raised (-1: none yet). */
+  lastInterrupt = -1;
   private countdown = POLL_EVERY;
 
   constructor(heap: PymallocHeap, log: OpLog = new OpLog()) {
@@ -222,11 +224,17 @@ export class RecordingAllocator implements Allocator {
 
   private gate(): void {
     const n = this.log.length;
-    if (n === this.interruptAt) throw new SimInterrupt(n);
+    if (n === this.interruptAt) this.interrupt(n);
     if (--this.countdown <= 0) {
       this.countdown = POLL_EVERY;
-      if (this.poll !== null && this.poll()) throw new SimInterrupt(n);
+      if (this.poll !== null && this.poll()) this.interrupt(n);
     }
+  }
+
+  private interrupt(n: number): never {
+    this.lastInterrupt = n;
+    this.interruptAt = -1;
+    throw new SimInterrupt(n);
   }
 
   malloc(n: Size): number {

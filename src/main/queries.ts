@@ -1,0 +1,182 @@
+/**
+ * The answers to the renderer's queries, computed in the worker from the heap at the current
+ * position: summaries, pool and arena headers, blocks, the size-class table, objects.
+ * Shapes are the protocol's (src/shared/protocol.ts); the core stays unaware of them.
+ */
+import type { PymallocHeap } from '../core/pymalloc/heap';
+import { arenaObjectView, locate, poolBlocks, poolHeaderView, isCarved, type Field as CoreField } from '../core/pymalloc/inspect';
+import { layoutOf, objectBytes } from '../core/objects/layout';
+import type { LiveSession } from '../core/session/live';
+import type { ArenaInfo, BlockInfo, Field, HeapSummary, ObjectInfo, PoolInfo, SizeClassRow } from '../shared/protocol';
+
+function hex(n: number): string {
+  return '0x' + n.toString(16);
+}
+
+function field(f: CoreField): Field {
+  const pointer = f.target !== undefined && f.size === 8;
+  return {
+    name: f.name,
+    offset: f.offset,
+    size: f.size,
+    value: pointer ? `${hex(f.value)}${f.target ? ` (${f.target})` : ''}` : String(f.value),
+    pointsTo: pointer && f.value !== 0 ? f.value : null,
+  };
+}
+
+export function heapSummary(heap: PymallocHeap, position: number, total: number): HeapSummary {
+  let poolsUsed = 0;
+  let poolsFree = 0;
+  for (let a = 0; a < heap.maxarenas; a++) {
+    if (heap.arenaAddress[a] === 0) continue;
+    const base = heap.poolId(a, 0);
+    const carved = heap.arenaNextCarve[a]!;
+    for (let i = 0; i < carved; i++) if (heap.ref[base + i]! > 0) poolsUsed++;
+    poolsFree += heap.nfreepools[a]!;
+  }
+  const k = heap.counters();
+  const raw = heap.raw as { inUse?: () => { blocks: number; bytes: number } };
+  const rawUse = typeof raw.inUse === 'function' ? raw.inUse() : { blocks: heap.rawAllocatedBlocks, bytes: 0 };
+  return {
+    position,
+    total,
+    arenasLive: k.live,
+    arenasHighwater: k.highwater,
+    arenasAllocatedTotal: k.allocatedTotal,
+    poolsUsed,
+    poolsFree,
+    blocksAllocated: heap.allocatedBlocks(),
+    arenaBytes: k.live * heap.arenaSize,
+    blockBytes: heap.poolBytesInUse,
+    rawBlocks: rawUse.blocks,
+    rawBytes: rawUse.bytes,
+    poolsPerArena: heap.maxPools,
+    maxarenas: heap.maxarenas,
+  };
+}
+
+/** Pool slot (arena * pools per arena + ordinal) to pool id, or null when out of range. */
+function poolOfSlot(heap: PymallocHeap, slot: number): number | null {
+  const arena = Math.floor(slot / heap.maxPools);
+  if (arena >= heap.maxarenas) return null;
+  return heap.poolId(arena, slot % heap.maxPools);
+}
+
+export function poolInfo(heap: PymallocHeap, slot: number): PoolInfo | null {
+  const pool = poolOfSlot(heap, slot);
+  if (pool === null) return null;
+  const arena = heap.arenaOfPool(pool);
+  if (!heap.isArenaLive(arena)) return null;
+  const ordinal = heap.ordinalOfPool(pool);
+  const view = poolHeaderView(heap, pool);
+  const carved = isCarved(heap, pool);
+  const blocks = poolBlocks(heap, pool);
+  const szidx = carved ? heap.szidx[pool]! : -1;
+  return {
+    slot,
+    arena,
+    ordinal,
+    address: view.address,
+    carved,
+    header: view.fields.map(field),
+    sizeClass: szidx,
+    blockSize: carved ? heap.blockSizeOfClass(szidx) : 0,
+    capacity: carved ? heap.capacity[szidx]! : 0,
+    // protocol: 0 never used, 1 free, 2 in use (inspect.ts: 0 untouched, 1 in use, 2 free)
+    blocks: blocks === null ? [] : Array.from(blocks.states, (s) => (s === 0 ? 0 : s === 1 ? 2 : 1)),
+    freeList: blocks === null ? [] : blocks.freeOrder,
+  };
+}
+
+export function arenaInfo(heap: PymallocHeap, index: number): ArenaInfo | null {
+  if (index >= heap.maxarenas) return null;
+  const view = arenaObjectView(heap, index);
+  const usable = heap.usableArenasList();
+  const pos = usable.indexOf(index);
+  return { index, address: view.address, fields: view.fields.map(field), usableArenasPosition: pos < 0 ? null : pos };
+}
+
+export function sizeClassRows(heap: PymallocHeap): SizeClassRow[] {
+  const rows: SizeClassRow[] = [];
+  for (let c = 0; c < heap.nsent; c++) rows.push({ sizeClass: c, blockSize: heap.blockSizeOfClass(c), pools: 0, blocksInUse: 0, blocksAvailable: 0 });
+  for (let a = 0; a < heap.maxarenas; a++) {
+    if (heap.arenaAddress[a] === 0) continue;
+    const base = heap.poolId(a, 0);
+    const carved = heap.arenaNextCarve[a]!;
+    for (let i = 0; i < carved; i++) {
+      const p = base + i;
+      const ref = heap.ref[p]!;
+      if (ref === 0) continue;
+      const row = rows[heap.szidx[p]!]!;
+      row.pools++;
+      row.blocksInUse += ref;
+      row.blocksAvailable += heap.capacity[heap.szidx[p]!]! - ref;
+    }
+  }
+  return rows;
+}
+
+function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+export function blockInfo(session: LiveSession, address: number): BlockInfo {
+  const heap = session.viewHeap();
+  const loc = locate(heap, address);
+  const info: BlockInfo = {
+    address,
+    where: 'none',
+    domain: null,
+    sizeClass: null,
+    blockSize: null,
+    requested: null,
+    arena: null,
+    pool: null,
+    block: null,
+    object: null,
+  };
+  if (loc.kind === 'block') {
+    info.where = 'pool';
+    info.address = loc.blockAddress;
+    info.sizeClass = loc.szidx;
+    info.blockSize = heap.blockSizeOfClass(loc.szidx);
+    info.arena = loc.arena;
+    info.pool = loc.arena * heap.maxPools + loc.ordinal;
+    info.block = loc.block;
+    if (loc.state !== 'in use') return info;
+  } else if (loc.kind === 'outside') {
+    info.where = 'raw';
+  } else {
+    return info;
+  }
+  const o = session.objectAt(info.address);
+  if (o !== null) {
+    const space = session.space;
+    const L = layoutOf(space, o);
+    const bytes = objectBytes(space, o);
+    info.domain = 'OBJ';
+    info.requested = L.requested;
+    const obj: ObjectInfo = {
+      type: o.type,
+      address: o.address,
+      refcount: o.refcnt,
+      size: L.getsizeof,
+      fields: L.fields.map((f) => ({
+        name: f.name,
+        offset: f.offset,
+        size: f.size,
+        value: f.value === null ? '' : typeof f.value === 'string' ? f.value : String(f.value),
+        pointsTo: typeof f.value === 'string' && /^0x[0-9a-f]+$/.test(f.value) ? Number.parseInt(f.value, 16) : null,
+      })),
+      bytes: toHex(bytes),
+      lost: L.blockSize > 0 ? L.blockSize - L.requested : 0,
+      note: null,
+    };
+    info.object = obj;
+  } else if (!session.atEnd()) {
+    info.object = null;
+  }
+  return info;
+}
