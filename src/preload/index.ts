@@ -2,7 +2,7 @@
  * The smallest possible typed API over IPC: one function per operation, no raw ipcRenderer.
  * Events arrive on one channel and are handed to subscribers without the IPC event object.
  */
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { IPC_CHANNELS, type HostEvent, type PyHeapApi } from '../shared/protocol';
 
 const C = IPC_CHANNELS;
@@ -24,6 +24,7 @@ const api: PyHeapApi = {
   pause: () => invoke(C.pause),
   setUi: (ui) => invoke(C.setUi, ui),
   query: (query) => invoke(C.query, query),
+  pathForFile: (file) => webUtils.getPathForFile(file as File),
   onEvent: (listener) => {
     const wrapped = (_e: unknown, event: HostEvent): void => listener(event);
     ipcRenderer.on(C.event, wrapped);

@@ -45,13 +45,19 @@ export type SimRequest =
 
 export type SimQuery =
   | { what: 'summary' }
-  /** The per-pool state array (see core/pymalloc/pool-state.ts); `since` a version for changes only. */
-  | { what: 'poolStates'; since?: number }
+  /**
+   * The per-pool state array (see core/pymalloc/pool-state.ts); `since` a version for changes
+   * only. `ranges`: only these slot ranges, as they are now (the renderer asks for the ranges a
+   * `state` event named; `since` cannot serve it, the event already moved the baseline).
+   */
+  | { what: 'poolStates'; since?: number; ranges?: { start: number; end: number }[] }
   /** Pool slot = arena index * pools per arena + ordinal. */
   | { what: 'pool'; slot: number }
   | { what: 'arena'; index: number }
   | { what: 'block'; address: number }
   | { what: 'sizeClasses' }
+  /** The `sys._debugmallocstats()` figures and text, and how arenas are pinned (fragmentation). */
+  | { what: 'stats' }
   | { what: 'markers' }
   | { what: 'history'; points: number };
 
@@ -129,6 +135,8 @@ export interface Field {
   value: string;
   /** Address this field points to, when it is a pointer into the heap. */
   pointsTo: number | null;
+  /** What the field means (object layouts), when known. */
+  meaning?: string;
 }
 
 export interface PoolInfo {
@@ -156,7 +164,10 @@ export interface ArenaInfo {
 
 export interface BlockInfo {
   address: number;
-  /** 'pool' or 'raw' or 'none'. */
+  /**
+   * 'pool' or 'raw' or 'none'. 'pool' with `block` null: inside a pool but in no block (its
+   * header, its tail, or a pool never carved); `arena` alone: the arena's alignment gap.
+   */
   where: 'pool' | 'raw' | 'none';
   domain: string | null;
   sizeClass: number | null;
@@ -190,6 +201,41 @@ export interface SizeClassRow {
   blocksAvailable: number;
 }
 
+/** `sys._debugmallocstats()` of the heap shown (core/pymalloc/stats.ts), plus fragmentation. */
+export interface HeapStats {
+  /** The text `_PyObject_DebugMallocStats` prints for pymalloc. */
+  text: string;
+  arenasCurrent: number;
+  arenaSize: number;
+  poolSize: number;
+  allocatedBytes: number;
+  availableBytes: number;
+  unusedPools: number;
+  unusedPoolBytes: number;
+  poolHeaderBytes: number;
+  quantization: number;
+  arenaAlignment: number;
+  total: number;
+  /** Bytes of the radix tree's nodes (3.10+), else null. */
+  arenaMapBytes: number | null;
+  /**
+   * Live arenas by blocks in use, fewest first (at most 64): an arena with few blocks in use
+   * cannot be given back to the OS until the last one is freed.
+   */
+  pinned: ArenaUsage[];
+  /** Live arenas with blocks in use that hold at most a tenth of ARENA_SIZE in them. */
+  pinnedCount: number;
+}
+
+export interface ArenaUsage {
+  index: number;
+  address: number;
+  poolsUsed: number;
+  poolsFree: number;
+  blocks: number;
+  bytes: number;
+}
+
 export interface Marker {
   op: number;
   kind: 'input' | 'line' | 'bookmark';
@@ -209,6 +255,7 @@ export interface QueryResultOf {
   arena: ArenaInfo | null;
   block: BlockInfo;
   sizeClasses: SizeClassRow[];
+  stats: HeapStats;
   markers: Marker[];
   history: HistoryPoint[];
 }
@@ -287,6 +334,10 @@ export interface PyHeapApi {
   pause(): Promise<SessionState>;
   setUi(ui: UiState): Promise<SessionState>;
   query<Q extends SimQuery>(query: Q): Promise<QueryResultOf[Q['what']]>;
+  /** The file-system path of a dropped File (Electron's webUtils), or '' when it has none. */
+  pathForFile(file: File): string;
+  /** The path of a file dropped on the window (Electron's webUtils), '' when it has none. */
+  pathForFile(file: Blob & { readonly name: string }): string;
   /** Subscribes to host events; returns an unsubscribe function. */
   onEvent(listener: (event: HostEvent) => void): () => void;
 }
