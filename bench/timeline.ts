@@ -14,6 +14,7 @@
  * `--python` for the figure of one version).
  *
  *     npm run bench:timeline [-- --ops 10000000 --live 1000000 --python 3.13,3.7 --budget-mib 256 --aslr]
+ *     npm run bench:timeline -- --raw --steps 20    (every block in glibc: PYTHONMALLOC=malloc)
  */
 import { parseArgs } from 'node:util';
 import { encodePoolStates } from '../src/core/pymalloc/pool-state';
@@ -31,12 +32,17 @@ const { values } = parseArgs({
     'budget-mib': { type: 'string' },
     seeks: { type: 'string' },
     aslr: { type: 'boolean' },
+    steps: { type: 'string' },
+    raw: { type: 'boolean' },
   },
 });
 const OPS = Number(values.ops ?? 10_000_000);
 const LIVE = Number(values.live ?? 1_000_000);
 const BUDGET = values['budget-mib'] === undefined ? DEFAULT_BUDGET_BYTES : Number(values['budget-mib']) * 1024 * 1024;
 const SEEKS = Number(values.seeks ?? 50);
+const STEPS = Number(values.steps ?? 200);
+/** --raw: every block goes to glibc (as under PYTHONMALLOC=malloc): the worst case for snapshots. */
+const RAW = values.raw ?? false;
 const versions = (values.python ?? '3.13,3.7').split(',');
 
 let rssPeak = 0;
@@ -48,6 +54,12 @@ function sampleRss(): void {
 function recordLog(options: ReplayHeapOptions): OpLog {
   const log = new OpLog();
   const rec = new RecordingAllocator(createReplayHeap(options), log);
+  if (RAW) {
+    rec.malloc = (n) => -rec.rawMalloc(Number(n));
+    rec.calloc = (k, n) => -rec.rawMalloc(Number(k) * Number(n));
+    rec.realloc = (h, n) => -rec.rawRealloc(-h, Number(n));
+    rec.free = (h) => rec.rawFree(-h);
+  }
   const rnd = mulberry32(12345);
   const size = (): number => 8 + Math.floor(rnd() * rnd() * 505); // skewed towards small
   const live = new Float64Array(LIVE);
@@ -116,13 +128,13 @@ for (const python of versions) {
   const fwdMs: number[] = [];
   for (let k = 0; k < 5; k++) {
     tl.seek(1_000_000 + Math.floor(rnd() * (log.length - 1_000_000)));
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < STEPS; i++) {
       t0 = performance.now();
       tl.step(-1);
       const dt = performance.now() - t0;
       (i === 0 ? firstBackMs : backMs).push(dt);
     }
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < STEPS; i++) {
       t0 = performance.now();
       tl.step(+1);
       fwdMs.push(performance.now() - t0);
@@ -145,7 +157,7 @@ for (const python of versions) {
   const ms = (x: number): string => x.toFixed(x < 0.1 ? 4 : 2);
   console.log(
     [
-      `timeline python=${python}${values.aslr ? ' aslr' : ''} ops=${log.length} live=${LIVE}`,
+      `timeline python=${python}${values.aslr ? ' aslr' : ''}${RAW ? ' raw' : ''} ops=${log.length} live=${LIVE}`,
       `record_ms=${Math.round(recordMs)} build_ms=${Math.round(buildMs)}`,
       `checkpoints=${s.coarseCount} interval=${s.interval} fine=${s.fineCount}`,
       `checkpoint_mib=${mib(s.coarseBytes + s.fineBytes)} budget_mib=${mib(s.budgetBytes)}`,
