@@ -6,8 +6,9 @@
 import type { PymallocHeap } from '../core/pymalloc/heap';
 import { arenaObjectView, locate, poolBlocks, poolHeaderView, isCarved, type Field as CoreField } from '../core/pymalloc/inspect';
 import { layoutOf, objectBytes } from '../core/objects/layout';
+import { formatMallocStats, mallocStats } from '../core/pymalloc/stats';
 import type { LiveSession } from '../core/session/live';
-import type { ArenaInfo, BlockInfo, Field, HeapSummary, ObjectInfo, PoolInfo, SizeClassRow } from '../shared/protocol';
+import type { ArenaInfo, ArenaUsage, BlockInfo, Field, HeapStats, HeapSummary, ObjectInfo, PoolInfo, SizeClassRow } from '../shared/protocol';
 
 function hex(n: number): string {
   return '0x' + n.toString(16);
@@ -116,6 +117,49 @@ export function sizeClassRows(heap: PymallocHeap): SizeClassRow[] {
   return rows;
 }
 
+/** Arenas listed in `HeapStats.pinned`. */
+const PINNED_LIST = 64;
+
+export function heapStats(heap: PymallocHeap): HeapStats {
+  const m = mallocStats(heap);
+  const usage: ArenaUsage[] = [];
+  for (let a = 0; a < heap.maxarenas; a++) {
+    const address = heap.arenaAddress[a]!;
+    if (address === 0) continue;
+    const base = heap.poolId(a, 0);
+    const carved = heap.arenaNextCarve[a]!;
+    const u: ArenaUsage = { index: a, address, poolsUsed: 0, poolsFree: heap.nfreepools[a]!, blocks: 0, bytes: 0 };
+    for (let i = 0; i < carved; i++) {
+      const ref = heap.ref[base + i]!;
+      if (ref === 0) continue;
+      u.poolsUsed++;
+      u.blocks += ref;
+      u.bytes += ref * heap.blockSizeOfClass(heap.szidx[base + i]!);
+    }
+    usage.push(u);
+  }
+  const pinnedCount = usage.filter((u) => u.blocks > 0 && u.bytes * 10 <= heap.arenaSize).length;
+  usage.sort((x, y) => x.blocks - y.blocks || x.index - y.index);
+  const am = m.arenaMap;
+  return {
+    text: formatMallocStats(heap),
+    arenasCurrent: m.arenasCurrent,
+    arenaSize: heap.arenaSize,
+    poolSize: heap.profile.poolSize,
+    allocatedBytes: m.allocatedBytes,
+    availableBytes: m.availableBytes,
+    unusedPools: m.unusedPools,
+    unusedPoolBytes: m.unusedPools * heap.profile.poolSize,
+    poolHeaderBytes: m.poolHeaderBytes,
+    quantization: m.quantization,
+    arenaAlignment: m.arenaAlignment,
+    total: m.total,
+    arenaMapBytes: am === null ? null : am.rootBytes + am.midBytes + am.botBytes,
+    pinned: usage.slice(0, PINNED_LIST),
+    pinnedCount,
+  };
+}
+
 function toHex(bytes: Uint8Array): string {
   let s = '';
   for (const b of bytes) s += b.toString(16).padStart(2, '0');
@@ -149,6 +193,13 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
   } else if (loc.kind === 'outside') {
     info.where = 'raw';
   } else {
+    // Inside an arena but in no block: a pool's header or tail, a pool never carved, or the
+    // arena's alignment gap.
+    info.arena = loc.arena;
+    if (loc.kind !== 'arena-alignment') {
+      info.where = 'pool';
+      info.pool = loc.arena * heap.maxPools + loc.ordinal;
+    }
     return info;
   }
   const o = session.objectAt(info.address);
@@ -169,6 +220,7 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
         size: f.size,
         value: f.value === null ? '' : typeof f.value === 'string' ? f.value : String(f.value),
         pointsTo: typeof f.value === 'string' && /^0x[0-9a-f]+$/.test(f.value) ? Number.parseInt(f.value, 16) : null,
+        meaning: f.meaning,
       })),
       bytes: toHex(bytes),
       lost: L.blockSize > 0 ? L.blockSize - L.requested : 0,

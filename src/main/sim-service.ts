@@ -14,7 +14,7 @@ import { parseWorkloadSpec } from '../core/workloads/spec';
 import { resolveProfileId } from '../core/profiles';
 import { diffPoolStates, encodePoolStates } from '../core/pymalloc/pool-state';
 import type { HostEvent, InputInfo, RunResult, SessionState, SimQuery, SimRequest } from '../shared/protocol';
-import { arenaInfo, blockInfo, heapSummary, poolInfo, sizeClassRows } from './queries';
+import { arenaInfo, blockInfo, heapStats, heapSummary, poolInfo, sizeClassRows } from './queries';
 
 export interface ServiceContext {
   emit(event: HostEvent): void;
@@ -188,6 +188,13 @@ export class SimService {
         return heapSummary(s.viewHeap(), s.position, s.total);
       case 'poolStates': {
         const states = encodePoolStates(s.viewHeap());
+        if (q.ranges !== undefined) {
+          const ranges = q.ranges
+            .map((r) => ({ start: Math.min(r.start, states.length), end: Math.min(r.end, states.length) }))
+            .filter((r) => r.end > r.start)
+            .map((r) => ({ start: r.start, data: states.slice(r.start, r.end).buffer }));
+          return { version: s.version, length: states.length, full: false, ranges };
+        }
         if (q.since !== undefined && q.since === this.sentVersion && this.sentStates !== null && this.sentStates.length === states.length) {
           const ranges = diffPoolStates(this.sentStates, states).map((r) => ({
             start: r.start,
@@ -205,6 +212,8 @@ export class SimService {
         return blockInfo(s, q.address);
       case 'sizeClasses':
         return sizeClassRows(s.viewHeap());
+      case 'stats':
+        return heapStats(s.viewHeap());
       case 'markers':
         return s.allMarkers();
       case 'history': {
@@ -290,10 +299,15 @@ export function parseQuery(v: unknown): SimQuery {
   switch (v['what']) {
     case 'summary':
     case 'sizeClasses':
+    case 'stats':
     case 'markers':
       return { what: v['what'] };
-    case 'poolStates':
-      return v['since'] === undefined ? { what: 'poolStates' } : { what: 'poolStates', since: finiteInt(v['since'], 'query.since', 0, 2 ** 53) };
+    case 'poolStates': {
+      const q: SimQuery & { what: 'poolStates' } = { what: 'poolStates' };
+      if (v['since'] !== undefined) q.since = finiteInt(v['since'], 'query.since', 0, 2 ** 53);
+      if (v['ranges'] !== undefined) q.ranges = parseSlotRanges(v['ranges']);
+      return q;
+    }
     case 'pool':
       return { what: 'pool', slot: finiteInt(v['slot'], 'query.slot', 0, 2 ** 31) };
     case 'arena':
@@ -305,6 +319,19 @@ export function parseQuery(v: unknown): SimQuery {
     default:
       throw new RequestError(`query.what: unknown query ${JSON.stringify(v['what'])}`);
   }
+}
+
+/** At most this many ranges in one poolStates query (a renderer asks for the whole array past that). */
+const MAX_QUERY_RANGES = 65_536;
+
+function parseSlotRanges(v: unknown): { start: number; end: number }[] {
+  if (!Array.isArray(v) || v.length > MAX_QUERY_RANGES) throw new RequestError(`query.ranges: expected an array of at most ${MAX_QUERY_RANGES} ranges`);
+  return v.map((r, i) => {
+    if (!isRecord(r)) throw new RequestError(`query.ranges[${i}]: expected an object`);
+    const start = finiteInt(r['start'], `query.ranges[${i}].start`, 0, 2 ** 31);
+    const end = finiteInt(r['end'], `query.ranges[${i}].end`, start, 2 ** 31);
+    return { start, end };
+  });
 }
 
 function interrupt(v: Record<string, unknown>, op: string): { interruptedAt?: number } {

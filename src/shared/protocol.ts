@@ -334,8 +334,6 @@ export interface PyHeapApi {
   pause(): Promise<SessionState>;
   setUi(ui: UiState): Promise<SessionState>;
   query<Q extends SimQuery>(query: Q): Promise<QueryResultOf[Q['what']]>;
-  /** The file-system path of a dropped File (Electron's webUtils), or '' when it has none. */
-  pathForFile(file: File): string;
   /** The path of a file dropped on the window (Electron's webUtils), '' when it has none. */
   pathForFile(file: Blob & { readonly name: string }): string;
   /** Subscribes to host events; returns an unsubscribe function. */
