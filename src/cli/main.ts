@@ -17,6 +17,7 @@ import { PYTHONMALLOC_MODES, type PythonMallocMode } from '../core/objects/space
 import { PyException } from '../core/python/interp';
 import { describeError } from '../core/python/session';
 import { EXPLAIN_HELP, RUN_HELP, SIZEOF_HELP, explainCommand, runCommand, sizeofCommand, type PyOptions } from './python-commands';
+import { replaySession, sessionCommand } from './session-commands';
 
 class UsageError extends Error {}
 
@@ -24,6 +25,9 @@ const MAIN_HELP = `pyheap: an exact simulation of CPython's memory allocators (P
 
 Usage:
   pyheap replay [--python X] [--arena-offsets L | --aslr SEED] [--internals] [--bench N] [FILE|-]
+  pyheap replay --session FILE.pyheap [--internals]
+  pyheap session save [--python X] [--arena-offsets L | --aslr SEED] --trace FILE -o OUT.pyheap
+  pyheap session info FILE.pyheap
   pyheap stats  [--python X] [--arena-offsets L | --aslr SEED] [FILE|-]
   pyheap sizeof  [--python X] [--pythonmalloc MODE]          (expressions on stdin)
   pyheap run     [--python X] [--pythonmalloc MODE] [--budget N] FILE
@@ -34,6 +38,7 @@ Usage:
 Commands:
   replay    replay an allocation trace and print where every block lands
   stats     replay a trace and print sys._debugmallocstats() for the end state
+  session   save traces with their settings in a session file, or describe one
   sizeof    sys.getsizeof of Python expressions, per version
   run       run a Python script on the simulated heap and print its memory events
   explain   the memory layout of one object, field by field, and the block it lives in
@@ -62,6 +67,8 @@ Options:
                        nfp2lasta, freepools per arena, usedpools per class).
   --bench N            parse once, replay N times; print the summary of one replay and a
                        last line with the median: 'bench ... ops_per_sec=<median>'.
+  --session FILE       replay the traces of a session file (pyheap session save) with its
+                       settings instead; prints what replaying the trace file prints.
   -h, --help           this text.
 `;
 
@@ -205,10 +212,20 @@ async function cmdReplay(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...COMMON_OPTIONS, internals: { type: 'boolean' }, bench: { type: 'string' } },
+    options: { ...COMMON_OPTIONS, internals: { type: 'boolean' }, bench: { type: 'string' }, session: { type: 'string' } },
   });
   if (values.help) {
     process.stdout.write(REPLAY_HELP);
+    return;
+  }
+  if (values.session !== undefined) {
+    for (const opt of ['python', 'arena-offsets', 'aslr', 'memory-limit', 'bench'] as const) {
+      if (values[opt] !== undefined) throw new UsageError(`--session takes its settings from the file; drop --${opt}`);
+    }
+    if (positionals.length > 0) throw new UsageError(`--session replays the file's own traces; drop '${positionals[0]}'`);
+    const sout = new Output();
+    await replaySession(values.session, values.internals ?? false, sout);
+    await sout.end();
     return;
   }
   const o = commonOptions(values, positionals);
@@ -316,6 +333,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'stats':
         await cmdStats(rest);
+        return 0;
+      case 'session':
+        await sessionCommand(rest, { commonOptions, readTrace: (file, sink) => readTrace(file, sink, null) });
         return 0;
       case 'versions':
         cmdVersions(rest);

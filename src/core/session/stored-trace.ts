@@ -86,44 +86,14 @@ export class StoredTrace implements StoredTraceColumns {
    * called every 65536 operations and at the end. Returns the reader.
    */
   replay(sink: TraceSink, onProgress?: (done: number, total: number) => void, end: number = this.length): TraceReader {
-    const r = new TraceReader(sink);
-    const { kinds, ids, sizes, counts, wideIds, wideValues, gapOps, gapLines } = this;
-    const n = Math.min(end, kinds.length);
-    let wi = 0;
-    let wv = 0;
-    let ci = 0;
-    let gi = 0;
-    let nextGap = gapOps.length > 0 ? gapOps[0]! : -1;
-    let line = 0;
-    for (let i = 0; i < n; i++) {
-      line++;
-      if (i === nextGap) {
-        line += gapLines[gi++]!;
-        nextGap = gi < gapOps.length ? gapOps[gi]! : -1;
-      }
-      const k = kinds[i]! as OpKind;
-      const id = ids[i]!;
-      r.kind = k;
-      r.id = id === ID_WIDE ? wideIds[wi++]! : id;
-      if (k === OP_CALLOC) {
-        const c = counts[ci++]!;
-        r.count = c === U32_WIDE ? wideValues[wv++]! : c;
-      } else {
-        r.count = 0;
-      }
-      if (k === OP_FREE) {
-        r.size = 0;
-      } else {
-        const s = sizes[i]!;
-        r.size = s === U32_WIDE ? wideValues[wv++]! : s;
-      }
-      r.line = line;
-      r.ops = i + 1;
-      sink.op(r);
-      if (onProgress !== undefined && (i & 0xffff) === 0xffff) onProgress(i + 1, n);
+    const c = new StoredTraceCursor(this, sink);
+    const n = Math.max(0, Math.min(end, this.length));
+    while (c.pos < n) {
+      c.runTo(Math.min(n, c.pos + 0x10000));
+      if (onProgress !== undefined && c.pos < n) onProgress(c.pos, n);
     }
     if (onProgress !== undefined) onProgress(n, n);
-    return r;
+    return c.reader;
   }
 
   /**
@@ -149,6 +119,77 @@ export class StoredTrace implements StoredTraceColumns {
       },
     });
     return out.length > 0 ? out.join('\n') + '\n' : '';
+  }
+}
+
+/**
+ * A replay that can pause: `runTo(k)` feeds the operations up to k to the sink, and the next
+ * call goes on from there (so a caller can wait for output to drain in between).
+ */
+export class StoredTraceCursor {
+  readonly trace: StoredTrace;
+  /** The reader the sink is given; after an operation it holds that operation's fields. */
+  readonly reader: TraceReader;
+  /** Operations fed so far. */
+  pos = 0;
+  private readonly sink: TraceSink;
+  private line = 0;
+  private wi = 0;
+  private wv = 0;
+  private ci = 0;
+  private gi = 0;
+
+  constructor(trace: StoredTrace, sink: TraceSink) {
+    this.trace = trace;
+    this.sink = sink;
+    this.reader = new TraceReader(sink);
+  }
+
+  /** Feeds operations [pos, end) to the sink. */
+  runTo(end: number): void {
+    const { kinds, ids, sizes, counts, wideIds, wideValues, gapOps, gapLines } = this.trace;
+    const r = this.reader;
+    const sink = this.sink;
+    const n = Math.min(end, kinds.length);
+    let { line, wi, wv, ci, gi } = this;
+    let nextGap = gi < gapOps.length ? gapOps[gi]! : -1;
+    let i = this.pos;
+    try {
+      for (; i < n; i++) {
+        line++;
+        if (i === nextGap) {
+          line += gapLines[gi++]!;
+          nextGap = gi < gapOps.length ? gapOps[gi]! : -1;
+        }
+        const k = kinds[i]! as OpKind;
+        const id = ids[i]!;
+        r.kind = k;
+        r.id = id === ID_WIDE ? wideIds[wi++]! : id;
+        if (k === OP_CALLOC) {
+          const c = counts[ci++]!;
+          r.count = c === U32_WIDE ? wideValues[wv++]! : c;
+        } else {
+          r.count = 0;
+        }
+        if (k === OP_FREE) {
+          r.size = 0;
+        } else {
+          const s = sizes[i]!;
+          r.size = s === U32_WIDE ? wideValues[wv++]! : s;
+        }
+        r.line = line;
+        r.ops = i + 1;
+        sink.op(r);
+      }
+    } finally {
+      // After a sink error the cursor stands past the failed operation, as a reader would.
+      this.pos = i < n ? i + 1 : i;
+      this.line = line;
+      this.wi = wi;
+      this.wv = wv;
+      this.ci = ci;
+      this.gi = gi;
+    }
   }
 }
 
