@@ -195,6 +195,13 @@ export class DictObj extends PyObj {
   splitValuesHandle = 0;
   /** Value slots of a split table (0: combined). */
   splitSlots = 0;
+  /**
+   * A lookup aid of the simulation, not CPython state (see ObjectSpace.dictIndexOf): int or
+   * str key value -> key object, valid while `indexLen` equals `keys.length`; null with a
+   * valid length when some key is of another type.
+   */
+  index: Map<bigint | string, PyObj> | null = null;
+  indexLen = -1;
   constructor() {
     super('dict');
   }
@@ -827,7 +834,7 @@ export class ObjectSpace {
   /** d[key] = value, taking over both references. */
   dictSet(d: DictObj, key: PyObj, value: PyObj): void {
     if (!d.gcTracked && (this.mayBeTracked(key) || this.mayBeTracked(value))) this.track(d);
-    const i = d.keys.findIndex((k) => pyEqualsKey(k, key));
+    const i = this.dictIndexOf(d, key);
     if (i >= 0) {
       // An existing key keeps its key object; the new key reference and the old value go.
       const old = d.values[i]!;
@@ -846,9 +853,32 @@ export class ObjectSpace {
       this.dictResize(d, this.growthRate(d), false);
     }
     if (d.nentries >= usableFraction(d.tableSize)) this.dictResize(d, this.growthRate(d), d.unicodeKeys);
+    if (d.indexLen === d.keys.length) {
+      const pk = indexKey(key);
+      if (pk === null) d.index = null;
+      else d.index?.set(pk, key);
+      d.indexLen++;
+    }
     d.keys.push(key);
     d.values.push(value);
     d.nentries++;
+  }
+
+  /**
+   * The entry of `key` in `d` (pyEqualsKey), or -1. Large dicts whose keys are all ints or strs
+   * are searched through `d.index` (key value -> key object, then its position from the end),
+   * so that filling or emptying a dict of a million keys is not quadratic.
+   */
+  dictIndexOf(d: DictObj, key: PyObj): number {
+    const pk = indexKey(key);
+    if (pk !== null && d.keys.length >= 32) {
+      if (d.indexLen !== d.keys.length) buildDictIndex(d);
+      if (d.index !== null) {
+        const k = d.index.get(pk);
+        return k === undefined ? -1 : d.keys.lastIndexOf(k);
+      }
+    }
+    return d.keys.findIndex((k) => pyEqualsKey(k, key));
   }
 
   /** GROWTH_RATE: used*2 + size/2 up to 3.8; used*3 from 3.9. */
@@ -906,6 +936,11 @@ export class ObjectSpace {
 
   /** Deletes entry `i` (the slot becomes a dummy; the table is not shrunk, as in CPython). */
   dictDelete(d: DictObj, i: number): void {
+    if (d.indexLen === d.keys.length) {
+      const pk = indexKey(d.keys[i]!);
+      if (pk !== null) d.index?.delete(pk);
+      d.indexLen--;
+    }
     const [k] = d.keys.splice(i, 1);
     const [v] = d.values.splice(i, 1);
     this.decref(k!);
@@ -926,6 +961,8 @@ export class ObjectSpace {
    * split values array and the keys object (to the keys free list when it fits).
    */
   private releaseDictTables(d: DictObj): void {
+    d.index = null;
+    d.indexLen = -1;
     const keys = d.keys.splice(0);
     const values = d.values.splice(0);
     for (let i = 0; i < keys.length; i++) {
@@ -1519,6 +1556,25 @@ function iteratorBasicSize(kind: string, minor: number): number {
   if (kind === 'dict_keyiterator') return 56;
   if (kind === 'set_iterator') return 48;
   return 32;
+}
+
+/** The value a dict index files a key under: ints (bools too) and strs; null for others. */
+function indexKey(k: PyObj): bigint | string | null {
+  if (k instanceof IntObj) return k.value;
+  if (k instanceof StrObj) return k.value;
+  return null;
+}
+
+function buildDictIndex(d: DictObj): void {
+  const m = new Map<bigint | string, PyObj>();
+  d.index = null;
+  d.indexLen = d.keys.length;
+  for (const k of d.keys) {
+    const pk = indexKey(k);
+    if (pk === null) return;
+    m.set(pk, k);
+  }
+  d.index = m;
 }
 
 /** Equality of hashable keys by value (ints, strs, floats, bytes, tuples, None/bools). */

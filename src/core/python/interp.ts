@@ -961,7 +961,7 @@ export class Interpreter {
       case 'not in': {
         let found: boolean;
         if (b instanceof StrObj && a instanceof StrObj) found = b.value.includes(a.value);
-        else if (b instanceof DictObj) found = b.keys.some((k) => pyEqualsKey(k, a));
+        else if (b instanceof DictObj) found = this.space.dictIndexOf(b, a) >= 0;
         else if (b instanceof ListObj || b instanceof TupleObj) found = b.items.some((x) => pyEqualsKey(x, a));
         else if (b instanceof SetObj) found = b.items.some((x) => pyEqualsKey(x, a));
         else if (b instanceof RangeObj) found = a instanceof IntObj && rangeContains(b, a.value);
@@ -1140,7 +1140,7 @@ export class Interpreter {
       return sp.int(BigInt(obj.value[normIndex(key.value, obj.value.length, pos)]!));
     }
     if (obj instanceof DictObj) {
-      const i = obj.keys.findIndex((k) => pyEqualsKey(k, key));
+      const i = sp.dictIndexOf(obj, key);
       if (i < 0) throw new PyException('KeyError', this.repr(key), pos);
       return sp.incref(obj.values[i]!);
     }
@@ -1188,7 +1188,7 @@ export class Interpreter {
       return;
     }
     if (obj instanceof DictObj) {
-      const i = obj.keys.findIndex((k) => pyEqualsKey(k, key));
+      const i = sp.dictIndexOf(obj, key);
       if (i < 0) throw new PyException('KeyError', this.repr(key), pos);
       sp.dictDelete(obj, i);
       return;
@@ -1483,7 +1483,7 @@ export class Interpreter {
       switch (name) {
         case 'setdefault':
           return bound(([k, d]) => {
-            const i = obj.keys.findIndex((y) => pyEqualsKey(y, need(k, pos)));
+            const i = sp.dictIndexOf(obj, need(k, pos));
             if (i >= 0) return sp.incref(obj.values[i]!);
             const v = d ?? sp.None;
             sp.dictSet(obj, sp.incref(need(k, pos)), sp.incref(v));
@@ -1491,12 +1491,12 @@ export class Interpreter {
           });
         case 'get':
           return bound(([k, d]) => {
-            const i = obj.keys.findIndex((y) => pyEqualsKey(y, need(k, pos)));
+            const i = sp.dictIndexOf(obj, need(k, pos));
             return sp.incref(i >= 0 ? obj.values[i]! : (d ?? sp.None));
           });
         case 'pop':
           return bound(([k, d]) => {
-            const i = obj.keys.findIndex((y) => pyEqualsKey(y, need(k, pos)));
+            const i = sp.dictIndexOf(obj, need(k, pos));
             if (i < 0) {
               if (d === undefined) throw new PyException('KeyError', this.repr(need(k, pos)), pos);
               return sp.incref(d);

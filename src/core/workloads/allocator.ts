@@ -11,7 +11,8 @@
  *
  * Both draw from mulberry32(seed) (sizes first, then the choice of a victim where there is
  * one), so a spec and a seed give the same calls on every run. A malloc that returns NULL
- * (a memory limit) is still a step; it just adds no live block.
+ * (a memory limit) is still a step; it just adds no live block (fragmentation then releases
+ * the fraction of the blocks it got, and ends short of its planned total).
  */
 import type { Allocator } from '../trace/oplog';
 import { mulberry32 } from '../raw/address-space';
@@ -95,7 +96,8 @@ export function runFragmentation(spec: FragmentationSpec, alloc: Allocator, cont
   // Release: a partial Fisher-Yates shuffle picks each victim among the blocks still live.
   const a = live.a;
   const n = live.n;
-  const releases = Math.min(fragmentationReleases(spec), n);
+  // floor(live * releaseFraction): all `blocks` unless some malloc returned NULL.
+  const releases = Math.floor(n * spec.releaseFraction);
   for (let k = 0; k < releases; k++, step++) {
     if (step === next) {
       next += every;

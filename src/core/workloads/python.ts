@@ -71,8 +71,10 @@ export function runPythonScenario(spec: PythonWorkloadSpec, session: PythonSessi
   interp.onTick = (done) => {
     if (checkpoint(control, Math.min(done, total), total)) throw new ScenarioCancelled(done);
   };
+  let steps: number;
   try {
     session.run(source);
+    steps = interp.operationsDone;
   } catch (e) {
     if (e instanceof ScenarioCancelled) return { steps: e.steps, cancelled: true };
     throw e;
@@ -82,5 +84,5 @@ export function runPythonScenario(spec: PythonWorkloadSpec, session: PythonSessi
     interp.tickEvery = saved.every;
   }
   control.onProgress?.(total, total);
-  return { steps: interp.operationsDone, cancelled: false };
+  return { steps, cancelled: false };
 }
