@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { hexDump, objectBlocks } from '../core/objects/bytes';
 import { BLOCK_MUL } from '../core/pymalloc/heap';
 import type { HeapEvent, PythonMallocMode } from '../core/objects/space';
 import { PythonSession, describeError } from '../core/python/session';
@@ -21,11 +22,15 @@ address, block) and a closing heap summary. MODE is pymalloc (default), malloc, 
 pymalloc_debug or malloc_debug (the debug hooks add 24 bytes to every block, 32 on 3.7).
 `;
 
-export const EXPLAIN_HELP = `Usage: pyheap explain [--python X] EXPR
+export const EXPLAIN_HELP = `Usage: pyheap explain [--python X] [--pythonmalloc MODE] EXPR
 
 Prints the layout of the object EXPR evaluates to: each field with its offset, size and value,
 the block it lives in (domain, size class, arena/pool/block, address) and the bytes lost to
-rounding: why 5 takes 28 bytes, for any object.
+rounding: why 5 takes 28 bytes, for any object. Then the bytes of its block and of the blocks
+it owns (a list's item array, a dict's keys) as a hex dump with the field of each range, the
+debug hooks' header, guards and fill bytes under MODE debug, pymalloc_debug or malloc_debug;
+'..' marks bytes the simulation does not model (hash caches, GC links, whatever a block held
+before, the bytes lost to rounding).
 `;
 
 function hex(n: number): string {
@@ -153,6 +158,12 @@ export function explainCommand(o: PyOptions, expr: string): void {
   } else {
     out.push(`memory: ${L.requested} bytes requested from pymalloc (PyObject_Malloc) -> ${placeOf(s, obj.handle)}, block at ${hex(s.heap.addressOf(obj.handle))}`);
     out.push(`        block ${L.blockSize} bytes: ${L.blockSize - L.requested} bytes lost to rounding up to the size class`);
+  }
+  const blocks = objectBlocks(s.space, obj);
+  if (blocks.length > 0) {
+    out.push('');
+    out.push(`bytes ('..': not modelled; pointers are simulated addresses):`);
+    for (const b of blocks) out.push(...hexDump(b));
   }
   process.stdout.write(out.join('\n') + '\n');
 }
