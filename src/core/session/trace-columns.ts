@@ -19,10 +19,12 @@
  *
  * The ids are split in two streams because they differ: new ids are nearly constant and
  * compress to nothing, referenced ids are nearly random (the writer may store that blob
- * uncompressed, see format.ts).
+ * uncompressed, see format.ts). SPEC.md section 4 is the authority on all of this.
+ *
  * Varints are little-endian base 128 (LEB128), at most 8 bytes, values up to 2^53.
- * Key invariant: decoding consumes every stream exactly; anything left over or missing, a kind
- * above 3, an id that leaves the safe range, is a SessionFormatError naming the column.
+ * Key invariant: decoding consumes every stream exactly; anything left over or missing, bits
+ * set after the last kind, a gap past the end, an id that leaves the safe range, is a
+ * SessionFormatError naming the column (test/fixtures/session/invalid/column-*).
  */
 import { OP_CALLOC, OP_FREE, OP_REALLOC, type IdKey } from '../trace/reader';
 import { SessionFormatError } from './errors';
