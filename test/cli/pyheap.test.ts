@@ -196,5 +196,34 @@ describe('pyheap sizeof / run / explain', () => {
     const lst = run(['explain', '--python', '3.8', '[1000]']).stdout;
     expect(lst).toContain('56 bytes requested from pymalloc (PyObject_Malloc) -> class 3 (64 B)');
     expect(lst).toContain('8 bytes lost to rounding');
+    // The bytes follow the layout; without the debug hooks the rounding bytes are not modelled.
+    const dump = lst.slice(lst.indexOf("bytes ('..': not modelled"));
+    expect(dump.split('\n').slice(1, 6).map((l) => l.replace(/0x[0-9a-f]+/, 'ADDR'))).toEqual([
+      'list object, block at ADDR: 64 bytes (56 requested + 8 rounding), OBJ domain',
+      '  +000  .. .. .. .. .. .. .. .. .. .. .. .. .. .. .. ..  _gc_next | _gc_prev',
+      expect.stringMatching(/^  \+010  01 00 00 00 00 00 00 00 ([0-9a-f]{2} ){8} ob_refcnt \| ob_type -> type$/),
+      expect.stringMatching(/^  \+020  01 00 00 00 00 00 00 00 ([0-9a-f]{2} ){8} ob_size \| ob_item -> block$/),
+      '  +030  01 00 00 00 00 00 00 00 .. .. .. .. .. .. .. ..  allocated | rounding',
+    ]);
+  });
+
+  it('explain --pythonmalloc prints the debug hooks around the object and its item array', () => {
+    const r = run(['explain', '--python', '3.11', '--pythonmalloc', 'debug', 'list(range(300, 303))']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    // The fields as before, then the hex dump of both blocks.
+    expect(lines).toContain('     0     8  debug: size          56                      debug hooks: the requested size, big-endian');
+    const at = lines.indexOf("bytes ('..': not modelled; pointers are simulated addresses):");
+    expect(at).toBeGreaterThan(0);
+    const dump = lines.slice(at + 1).map((l) => l.replace(/0x[0-9a-f]+/, 'ADDR'));
+    expect(dump[0]).toBe('list object, block at ADDR: 80 bytes (56 requested + 24 debug hooks), OBJ domain');
+    expect(dump[1]).toBe('  +000  00 00 00 00 00 00 00 38 6f fd fd fd fd fd fd fd  debug: size | debug: api id | debug: forbidden bytes');
+    expect(dump[5]).toBe('  +040  04 00 00 00 00 00 00 00 fd fd fd fd fd fd fd fd  allocated | debug: trailing forbidden bytes');
+    // list(range(3)) on 3.11 preallocates 4 slots (rounded up to even) and writes 3. CPython
+    // leaves the fourth at 0xCD, but the simulation only claims 0xCD for slots that
+    // list_resize added, so it shows it as not modelled.
+    expect(dump[6]).toBe('list items, block at ADDR: 64 bytes (32 requested + 24 debug hooks + 8 rounding), MEM domain');
+    expect(dump[7]).toBe('  +000  00 00 00 00 00 00 00 20 6d fd fd fd fd fd fd fd  debug: size | debug: api id | debug: forbidden bytes');
+    expect(dump[10]).toBe('  +030  fd fd fd fd fd fd fd fd .. .. .. .. .. .. .. ..  debug: trailing forbidden bytes | rounding');
   });
 });
