@@ -200,7 +200,7 @@ describe('pyheap sizeof / run / explain', () => {
     const dump = lst.slice(lst.indexOf("bytes ('..': not modelled"));
     expect(dump.split('\n').slice(1, 6).map((l) => l.replace(/0x[0-9a-f]+/, 'ADDR'))).toEqual([
       'list object, block at ADDR: 64 bytes (56 requested + 8 rounding), OBJ domain',
-      '  +000  .. .. .. .. .. .. .. .. .. .. .. .. .. .. .. ..  _gc_next | _gc_prev',
+      '  +000  .. .. .. .. .. .. .. .. .. .. .. .. .. .. .. ..  _gc_next -> gc | _gc_prev -> gc',
       expect.stringMatching(/^  \+010  01 00 00 00 00 00 00 00 ([0-9a-f]{2} ){8} ob_refcnt \| ob_type -> type$/),
       expect.stringMatching(/^  \+020  01 00 00 00 00 00 00 00 ([0-9a-f]{2} ){8} ob_size \| ob_item -> block$/),
       '  +030  01 00 00 00 00 00 00 00 .. .. .. .. .. .. .. ..  allocated | rounding',

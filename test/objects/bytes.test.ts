@@ -112,7 +112,7 @@ function compare(where: string, real: MeasuredBlock, sim: BlockBytes, pointers: 
       else if (target === 'link') {
         const pool = BigInt(real.address) & ~BigInt(poolSize - 1);
         ok = v === 0n || ((v & ~BigInt(poolSize - 1)) === pool && (v - pool - 48n) % BigInt(real.size) === 0n);
-      } else if (target === 'block' || target === 'gc' || target === 'self') ok = v !== 0n;
+      } else if (['block', 'gc', 'self', 'static', 'code'].includes(target)) ok = v !== 0n;
       else ok = false;
       if (!ok) t.problems.push(`${where}: ${r.label} -> ${target}: measured 0x${v.toString(16)}${expected === undefined ? '' : `, expected 0x${expected.toString(16)}`}`);
       t.pointers++;
@@ -163,4 +163,183 @@ describe('block bytes agree with real CPython 3.7-3.13', () => {
       });
     }
   }
+});
+
+function session(python: string, mode: PythonMallocMode, src: string): { s: PythonSession; x: PyObj } {
+  const s = new PythonSession({ python, pythonMalloc: mode });
+  s.run(src);
+  return { s, x: s.interp.globals.get('x')! };
+}
+
+function range(b: BlockBytes, label: string): { start: number; end: number; known: string } {
+  const r = b.ranges.find((q) => q.label === label);
+  if (r === undefined) throw new Error(`no range '${label}' in ${b.ranges.map((q) => q.label).join(', ')}`);
+  return { start: r.start, end: r.end, known: r.known };
+}
+
+describe('block bytes: what differs between versions and modes', () => {
+  it('a one-digit int made at run time asks for sizeof(PyLongObject) from 3.11: 4 bytes never written', () => {
+    const { s, x } = session('3.11', 'debug', 'n = 20\nx = n * 500\n');
+    const b = objectBlockBytes(s.space, x)!;
+    expect([b.requested, b.total, b.size]).toEqual([32, 56, 64]);
+    expect(hex(b.bytes.slice(0, 16))).toBe('00 00 00 00 00 00 00 20 6f fd fd fd fd fd fd fd');
+    expect(hex(b.bytes.slice(40, 56))).toBe('10 27 00 00 cd cd cd cd fd fd fd fd fd fd fd fd');
+    expect(range(b, '(unused)')).toEqual({ start: 44, end: 48, known: 'exact' });
+    expect(range(b, 'rounding')).toEqual({ start: 56, end: 64, known: 'unknown' });
+    // Without the hooks the unused bytes hold whatever the block held before.
+    const p = session('3.11', 'pymalloc', 'n = 20\nx = n * 500\n');
+    expect(range(objectBlockBytes(p.s.space, p.x)!, '(unused)')).toEqual({ start: 28, end: 32, known: 'unknown' });
+    // Up to 3.10 the request is exactly the one digit.
+    const t = session('3.10', 'debug', 'n = 20\nx = n * 500\n');
+    const b10 = objectBlockBytes(t.s.space, t.x)!;
+    expect(b10.requested).toBe(28);
+    expect(b10.ranges.some((r) => r.label === '(unused)')).toBe(false);
+  });
+
+  it("3.7's 32-byte GC header: gc_refs says tracked or not, the long double padding is never written", () => {
+    const { s } = session('3.7', 'pymalloc_debug', 'n = 1000\nl = [n]\nd = {1: n}\n');
+    const l = objectBlockBytes(s.space, s.interp.globals.get('l')!)!;
+    expect(hex(l.bytes.slice(32, 48))).toBe('fa ff ff ff ff ff ff ff cd cd cd cd cd cd cd cd');
+    expect(range(l, 'gc.gc_next')).toEqual({ start: 16, end: 24, known: 'pointer' });
+    // A dict of ints is not tracked: its links were never written (or are stale).
+    const d = objectBlockBytes(s.space, s.interp.globals.get('d')!)!;
+    expect(hex(d.bytes.slice(32, 48))).toBe('fc ff ff ff ff ff ff ff cd cd cd cd cd cd cd cd');
+    expect(range(d, 'gc.gc_next')).toEqual({ start: 16, end: 24, known: 'unknown' });
+    // From 3.8 an untracked object holds two NULL words.
+    const e = session('3.8', 'debug', 'x = {1: 2}\n');
+    const b8 = objectBlockBytes(e.s.space, e.x)!;
+    expect(hex(b8.bytes.slice(16, 32))).toBe('00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00');
+    expect(range(b8, '_gc_next').known).toBe('exact');
+  });
+
+  it('spare item slots: 0xCD after append growth, not modelled once pop left a stale pointer there', () => {
+    const grown = session('3.12', 'debug', 'x = []\nfor i in range(5):\n    x.append(i)\n');
+    const items = objectBlocks(grown.s.space, grown.x)[1]!;
+    expect(items.what).toBe('list items');
+    expect(range(items, 'spare slots 5..7')).toEqual({ start: 56, end: 80, known: 'exact' });
+    expect(hex(items.bytes.slice(56, 88))).toBe(`${'cd '.repeat(24)}fd fd fd fd fd fd fd fd`);
+    const popped = session('3.12', 'debug', 'x = []\nfor i in range(5):\n    x.append(i)\nx.pop()\n');
+    const after = objectBlocks(popped.s.space, popped.x)[1]!;
+    expect(range(after, 'spare slots 4..4')).toEqual({ start: 48, end: 56, known: 'unknown' });
+    expect(range(after, 'spare slots 5..7')).toEqual({ start: 56, end: 80, known: 'exact' });
+    // Without the hooks nothing is known about spare slots.
+    const plain = session('3.12', 'pymalloc', 'x = []\nfor i in range(5):\n    x.append(i)\n');
+    expect(range(objectBlocks(plain.s.space, plain.x)[1]!, 'spare slots 5..7').known).toBe('unknown');
+  });
+
+  it('dict keys: int keys give the indices of the probe sequence; 3.13 allocates keys from PyMem', () => {
+    for (const [v, api, header] of [
+      ['3.10', 0x6f, '01 00 00 00 00 00 00 00 08 00 00 00 00 00 00 00'],
+      ['3.12', 0x6f, '01 00 00 00 00 00 00 00 03 03 00 cd 00 00 00 00'],
+      ['3.13', 0x6d, '01 00 00 00 00 00 00 00 03 03 00 cd 00 00 00 00'],
+    ] as const) {
+      const { s, x } = session(v, 'debug', 'n = 1000\nx = {1: n, 9: n, 17: n}\n');
+      const keys = objectBlocks(s.space, x)[1]!;
+      expect(keys.domain).toBe(v === '3.13' ? 'MEM' : 'OBJ');
+      expect(keys.bytes[8]).toBe(api);
+      expect(hex(keys.bytes.slice(16, 32))).toBe(header);
+      const ix = range(keys, 'dk_indices');
+      // 1 -> slot 1; 9 collides, perturb 0: slot (1*5+1)&7 = 6; 17: slot 6 taken, then 7.
+      expect(hex(keys.bytes.slice(ix.start, ix.end))).toBe('ff 00 ff ff ff ff 01 02');
+    }
+    // str keys: the slots depend on randomised hashes; 3.11+ uses 16-byte entries.
+    const { s, x } = session('3.11', 'debug', "n = 1000\nx = {'a': n, 'b': n}\n");
+    const keys = objectBlocks(s.space, x)[1]!;
+    expect(range(keys, 'dk_indices').known).toBe('unknown');
+    expect(range(keys, 'entry[1].me_key')).toEqual({ start: 16 + 32 + 8 + 16, end: 16 + 32 + 8 + 24, known: 'pointer' });
+    expect(keys.bytes[16 + 10]).toBe(1); // DICT_KEYS_UNICODE
+  });
+
+  it('int hashes as CPython computes them: modulo 2**61 - 1, and -1 becomes -2', () => {
+    const { s } = session('3.12', 'pymalloc', '');
+    expect(knownHash(s.space.int(-1n))).toBe(-2n);
+    expect(knownHash(s.space.int(2n ** 61n))).toBe(1n);
+    expect(knownHash(s.space.int(-(2n ** 61n - 1n)))).toBe(0n);
+    expect(knownHash(s.space.str('ab'))).toBe(null);
+  });
+
+  it("a freed block: 0xDD over the hooks' bytes, and pymalloc's link to the pool's previous free block", () => {
+    const { s } = session('3.12', 'pymalloc_debug', 'n = 70\nk = [n]\na = -(1 << n)\nb = -(1 << n)\n');
+    const a = s.interp.globals.get('a')!.handle;
+    const b = s.interp.globals.get('b')!.handle;
+    expect(freedBlockBytes(s.space, a)).toBe(null); // still alive
+    s.run('del a\ndel b\n');
+    const fb = freedBlockBytes(s.space, b)!;
+    expect([fb.state, fb.requested, fb.total, fb.size]).toEqual(['freed', 36, 60, 64]);
+    // b was freed last: its link points at a, whose link is the pool's next fresh block or NULL.
+    expect(u64(fb.bytes, 0)).toBe(BigInt(s.heap.addressOf(a)));
+    expect(range(fb, 'pymalloc free-list link')).toEqual({ start: 0, end: 8, known: 'pointer' });
+    expect(Array.from(fb.bytes.slice(8, 60)).every((x) => x === DEADBYTE)).toBe(true);
+    expect(range(fb, 'rounding')).toEqual({ start: 60, end: 64, known: 'unknown' });
+    // Reused: no freed bytes any more.
+    // The script's constant 1000 takes b's block and c takes a's; the constant goes with the
+    // script, so b's block is free again, now with the constant's 28 bytes erased.
+    s.run('c = n * 1000\n');
+    expect(s.interp.globals.get('c')!.handle).toBe(a);
+    expect(freedBlockBytes(s.space, a)).toBe(null);
+    const again = freedBlockBytes(s.space, b)!;
+    expect([again.requested, again.total]).toEqual([28, 52]);
+    expect(again.bytes[51]).toBe(DEADBYTE);
+    expect(range(again, 'rounding')).toEqual({ start: 52, end: 64, known: 'unknown' });
+  });
+
+  it('a block a realloc moved away from: erased at both ends only when the data is over 128 bytes', () => {
+    const small = session('3.12', 'debug', 'x = []\nfor i in range(16):\n    x.append(i)\n');
+    const h16 = (small.x as ListObj).itemsHandle;
+    small.s.run('x.append(16)\n');
+    const f16 = freedBlockBytes(small.s.space, h16)!;
+    expect(f16.what).toBe('block freed by a moving realloc');
+    expect(Array.from(f16.bytes.slice(8, 16 + 128 + 8)).every((x) => x === DEADBYTE)).toBe(true);
+    const big = session('3.12', 'debug', 'x = []\nfor i in range(32):\n    x.append(i)\n');
+    const h32 = (big.x as ListObj).itemsHandle;
+    big.s.run('x.append(32)\n');
+    const f32 = freedBlockBytes(big.s.space, h32)!;
+    expect(f32.ranges.map((r) => [r.start, r.end, r.known])).toEqual([
+      [0, 8, 'pointer'],
+      [8, 80, 'exact'],
+      [80, 208, 'unknown'],
+      [208, 280, 'exact'],
+      [280, 288, 'unknown'],
+    ]);
+    expect(f32.bytes[79]).toBe(DEADBYTE);
+    expect(f32.bytes[208]).toBe(DEADBYTE);
+  });
+
+  it('malloc_debug: a freed chunk in the tcache has 16 bytes of glibc words over the 0xDD', () => {
+    const { s, x } = session('3.12', 'malloc_debug', 'n = 70\nk = [n]\nx = -(1 << n)\n');
+    const h = x.handle;
+    expect(h).toBeLessThan(0);
+    s.run('del x\n');
+    const f = freedBlockBytes(s.space, h)!;
+    expect(range(f, 'glibc free-list words')).toEqual({ start: 0, end: 16, known: 'unknown' });
+    expect(Array.from(f.bytes.slice(16, 60)).every((b) => b === DEADBYTE)).toBe(true);
+  });
+
+  it('indexOwners finds the owner of every block: the list object and its item array', () => {
+    const { s, x } = session('3.11', 'debug', 'x = [1000, 2000]\n');
+    const owners = indexOwners(s.space, [x]);
+    const l = x as ListObj;
+    expect(owners.get(l.handle)).toEqual({ kind: 'object', obj: l });
+    expect(owners.get(l.itemsHandle)).toEqual({ kind: 'list items', list: l });
+    const items = blockBytes(s.space, l.itemsHandle, owners.get(l.itemsHandle)!);
+    expect(items.domain).toBe('MEM');
+    expect(items.bytes[8]).toBe(0x6d);
+    expect(range(items, 'ob_item[1]')).toEqual({ start: 24, end: 32, known: 'pointer' });
+    expect(u64(items.bytes, 24)).toBe(BigInt(l.items[1]!.address));
+    expect(l.items[1] instanceof IntObj).toBe(true);
+    // A block without a known owner: only the hooks' bytes.
+    const bare = blockBytes(s.space, l.itemsHandle, null);
+    expect(range(bare, 'data')).toEqual({ start: 16, end: 32, known: 'unknown' });
+  });
+
+  it('hexDump: 16 bytes a line, labels of the ranges that start there, .. for what is not modelled', () => {
+    const { s, x } = session('3.8', 'debug', 'n = 20\nx = n * 500\n');
+    expect(hexDump(objectBlockBytes(s.space, x)!).slice(1)).toEqual([
+      '  +000  00 00 00 00 00 00 00 1c 6f fd fd fd fd fd fd fd  debug: size | debug: api id | debug: forbidden bytes',
+      `  +010  01 00 00 00 00 00 00 00 ${hex(objectBlockBytes(s.space, x)!.bytes.slice(24, 32))}  ob_refcnt | ob_type -> type`,
+      '  +020  01 00 00 00 00 00 00 00 10 27 00 00 fd fd fd fd  ob_size | ob_digit[0] | debug: trailing forbidden bytes',
+      '  +030  fd fd fd fd .. .. .. .. .. .. .. .. .. .. .. ..  rounding',
+    ]);
+    expect(CLEANBYTE).toBe(0xcd);
+  });
 });

@@ -10,8 +10,10 @@
  *   exact    the value CPython writes: counts, digits, characters, state bits, the debug
  *            hooks' size word, api id and 0xFD guards, 0xCD where memory was allocated under
  *            the hooks and never written, 0xDD where the hooks freed it;
- *   pointer  an address: the simulated one (a real process has others), with what it points
- *            to (`target`: 'type', 'item:i', 'key:i', 'value:i', 'block', 'gc', 'link', ...);
+ *   pointer  an address, with what it points to (`target`: 'type', 'item:i', 'key:i',
+ *            'value:i', 'block', 'gc', 'link', 'static', 'code', ...): the simulated address
+ *            in `value` (a real process has others), or none where the simulation does not
+ *            place the target (GC list neighbours, libpython's functions);
  *   unknown  not modelled: hash caches, version tags, GC links whose value is not simulated,
  *            stale item pointers, and whatever a block held before it was handed out (the
  *            bytes lost to rounding up to the size class, the unwritten parts of a block
@@ -72,6 +74,8 @@ export interface ByteRange {
   known: ByteKnowledge;
   /** What a pointer points to (see the file note). */
   target?: string;
+  /** A pointer's simulated address; absent when the address is not modelled (GC links). */
+  value?: number;
   note?: string;
 }
 
@@ -132,10 +136,10 @@ class Builder {
     this.value(start, len, label, (out, at) => out.fill(byte, at, at + len), note);
   }
 
-  /** A pointer: the simulated address (0 bytes when not modelled: `address` null). */
+  /** A pointer to `target`: the simulated address, or null when it is not modelled (0 bytes). */
   pointer(start: number, label: string, address: number | null, target: string, note?: string): void {
     if (address !== null && start + 8 <= this.size) writeLE(this.bytes, start, 8, BigInt(address));
-    this.push({ start, end: start + 8, label, known: address === null ? 'unknown' : 'pointer', target, ...(note === undefined ? {} : { note }) });
+    this.push({ start, end: start + 8, label, known: 'pointer', target, ...(address === null ? {} : { value: address }), ...(note === undefined ? {} : { note }) });
   }
 
   unknown(start: number, len: number, label: string, note?: string): void {
@@ -537,7 +541,7 @@ export function freedBlockBytes(space: ObjectSpace, h: number): BlockBytes | nul
   if (h > 0) {
     writeLE(b.bytes, 0, 8, BigInt(link!));
     b.exact.fill(0, 0, 8);
-    over.push({ start: 0, end: 8, label: 'pymalloc free-list link', known: 'pointer', target: 'link', note: link === 0 ? 'NULL: the last free block of the pool' : 'the next free block of the pool' });
+    over.push({ start: 0, end: 8, label: 'pymalloc free-list link', known: 'pointer', target: 'link', value: link!, note: link === 0 ? 'NULL: the last free block of the pool' : 'the next free block of the pool' });
   } else {
     b.bytes.fill(0, 0, glibcWords);
     b.exact.fill(0, 0, glibcWords);
@@ -600,7 +604,7 @@ export function hexDump(bb: BlockBytes): string[] {
   if (bb.size > bb.total) parts.push(`${bb.size - bb.total} rounding`);
   out.push(`${bb.what}, ${bb.state === 'freed' ? 'freed ' : ''}block at 0x${bb.address.toString(16)}: ${bb.size} bytes (${parts.join(' + ')})${bb.domain === null ? '' : `, ${bb.domain} domain`}`);
   const known = new Uint8Array(bb.size);
-  for (const r of bb.ranges) if (r.known !== 'unknown') known.fill(1, r.start, r.end);
+  for (const r of bb.ranges) if (r.known === 'exact' || r.value !== undefined) known.fill(1, r.start, r.end);
   for (let line = 0; line < bb.size; line += 16) {
     const hex: string[] = [];
     for (let i = line; i < Math.min(line + 16, bb.size); i++) hex.push(known[i] === 1 ? bb.bytes[i]!.toString(16).padStart(2, '0') : '..');
