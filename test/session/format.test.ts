@@ -194,6 +194,24 @@ describe('the container', () => {
     expect(t.trace.toText()).toBe(text.replace(/^# note$/gm, ''));
   });
 
+  it('round-trips a trace of comments only (no operations) and one ending in a comment', () => {
+    const doc: SessionDoc = {
+      settings: { python: '3.7.0-3.7.3', pythonMalloc: 'malloc', placement: { kind: 'offsets', offsets: [0] }, memoryLimit: 0 },
+      inputs: [
+        { kind: 'trace', name: '', trace: storedTraceFromText('# nothing\n\n') },
+        { kind: 'trace', name: 'one', trace: storedTraceFromText('\n\n\na 5 5\n# end') },
+      ],
+      position: 1,
+      ui: { view: 'v', selection: 0, bookmarks: [{ op: 1, label: 'x' }] },
+    };
+    const back = decodeSession(encodeSession(doc));
+    expect(plain(back)).toEqual({ ...doc, inputs: [{ kind: 'trace', name: '', trace: '' }, { kind: 'trace', name: 'one', trace: '\n\n\na 5 5\n' }] });
+    const t = back.inputs[1]!;
+    if (t.kind !== 'trace') throw new Error('expected a trace');
+    expect(Array.from(t.trace.gapOps)).toEqual([0]);
+    expect(Array.from(t.trace.gapLines)).toEqual([3]);
+  });
+
   it('refuses to write what it could not read back', () => {
     const base = decodeSession(load(join(V1, 'empty.pyheap')));
     const bad = (d: Partial<SessionDoc>, message: string): void => {
@@ -344,6 +362,70 @@ describe('damage anywhere is refused (property tests)', () => {
       }
     }
     expect(refused).toBeGreaterThan(2000);
+  });
+});
+
+/** A blob-less file around a header text, framed and checksummed like a real one. */
+function framed(header: string, version = 1): Uint8Array {
+  const h = Buffer.from(header, 'latin1');
+  const start = (24 + h.length + 7) & ~7;
+  const f = new Uint8Array(start + 4);
+  const dv = new DataView(f.buffer);
+  f.set(SESSION_MAGIC, 0);
+  dv.setUint32(8, version, true);
+  dv.setUint32(12, h.length, true);
+  dv.setBigUint64(16, BigInt(f.length), true);
+  f.set(h, 24);
+  dv.setUint32(start, crc32(f.subarray(0, start)), true);
+  return f;
+}
+
+describe('hostile headers behind a valid checksum', () => {
+  const base = {
+    settings: { python: '3.11', pythonMalloc: 'pymalloc', placement: { kind: 'offsets', offsets: [0] }, memoryLimit: null },
+    inputs: [] as unknown[],
+    position: 0,
+    ui: { view: 'heap', selection: null, bookmarks: [] },
+    blobs: [],
+  };
+  const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+
+  it('the frame helper makes files the decoder accepts', () => {
+    expect(decodeSession(framed(JSON.stringify(base))).settings.python).toBe('3.11');
+  });
+
+  it('values nested 200,000 deep are refused, not a stack overflow', () => {
+    expect(refusal(framed(JSON.stringify(base).replace('"position":0', `"position":${deep}`))).message).toBe(
+      'header.position: expected an integer from 0 to 9007199254740991, got an array',
+    );
+    const churn = { kind: 'churn', seed: 0, operations: 10, sizeMin: 1, sizeMax: 2, distribution: 'uniform', liveTarget: 5 };
+    const withSpec = JSON.stringify({ ...base, inputs: [{ kind: 'workload', spec: churn }] }).replace('"seed":0', `"seed":${deep}`);
+    expect(refusal(framed(withSpec))).toBeInstanceOf(SessionFormatError);
+  });
+
+  it('__proto__ and constructor keys are unknown fields, nothing more', () => {
+    expect(refusal(framed(JSON.stringify(base).replace('"position":0', '"position":0,"__proto__":{"polluted":1}'))).message).toBe(
+      'header: unknown field "__proto__"',
+    );
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(refusal(framed(JSON.stringify(base).replace('"view":"heap"', '"view":"heap","constructor":1'))).message).toBe(
+      'header.ui: unknown field "constructor"',
+    );
+  });
+
+  it('a trace claiming two billion operations with no data is refused before anything is allocated', () => {
+    const cols = { kinds: 0, newIds: 1, refIds: 2, sizes: 3, counts: 4, gaps: 5, wide: 6 };
+    const hdr = { ...base, inputs: [{ kind: 'trace', name: 't', ops: 2_000_000_000, columns: cols }], position: 0 };
+    hdr.blobs = Array.from({ length: 7 }, () => ({ offset: 0, length: 0, rawLength: 0, codec: 'none' })) as never;
+    // Offsets: all blobs are empty and start right after the header.
+    let text = JSON.stringify(hdr);
+    const at = (24 + text.length + 7) & ~7;
+    text = text.replace(/"offset":0/g, `"offset":${at}`);
+    const at2 = (24 + text.length + 7) & ~7;
+    text = JSON.stringify(hdr).replace(/"offset":0/g, `"offset":${at2}`);
+    expect(refusal(framed(text)).message).toBe("header.inputs[0]: column 'kinds' (blob 0): rawLength 0 is impossible for 2000000000 operations (500000000 to 500000000)");
+    const tooMany = JSON.stringify({ ...hdr, inputs: [{ ...hdr.inputs[0], ops: 2 ** 31 }] });
+    expect(refusal(framed(tooMany)).message).toBe('header.inputs[0].ops: expected an integer from 0 to 2147483647, got 2147483648');
   });
 });
 

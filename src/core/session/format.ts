@@ -322,7 +322,7 @@ function inflateBlob(b: Uint8Array, x: BlobV1, where: string): Uint8Array {
 function columnBounds(k: TraceColumn, ops: number): [number, number] {
   switch (k) {
     case 'kinds':
-      return [(ops + 3) >> 2, (ops + 3) >> 2];
+      return [Math.ceil(ops / 4), Math.ceil(ops / 4)];
     case 'newIds':
     case 'refIds':
     case 'sizes':

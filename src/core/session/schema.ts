@@ -68,8 +68,8 @@ export interface HeaderV1 {
 /** Limits of format v1 (a file beyond them is refused, and the writer refuses to write one). */
 export const LIMITS = {
   inputs: 1_000_000,
-  /** Per trace input: what a StoredTrace can hold. */
-  traceOps: 0xffff_fffe,
+  /** Per trace input: what a StoredTrace can hold (its index arithmetic is 32-bit). */
+  traceOps: 0x7fff_ffff,
   nameChars: 4096,
   viewChars: 64,
   labelChars: 4096,
@@ -84,8 +84,11 @@ function fail(where: string, message: string): never {
   throw new SessionFormatError(`${where}: ${message}`);
 }
 
+/** A short picture of a bad value (containers are only named: they may be nested deep). */
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object' && v !== null) return 'an object';
   const s = JSON.stringify(v);
   return s.length > 40 ? s.slice(0, 37) + '...' : s;
 }
@@ -177,7 +180,8 @@ function input(v: unknown, where: string): InputV1 {
       x = { kind: 'workload', spec: parseWorkloadSpec(o['spec'], `${where}.spec`) };
     } catch (e) {
       if (e instanceof WorkloadSpecError) throw new SessionFormatError(e.message);
-      throw e;
+      // e.g. a RangeError from printing a value nested thousands deep
+      throw new SessionFormatError(`${where}.spec: not a valid workload (${e instanceof Error ? e.message : String(e)})`);
     }
   }
   const ia = (v as Obj)['interruptedAt'];

@@ -216,7 +216,7 @@ export class StoredTraceBuilder implements TraceSink {
   op(r: TraceReader): void {
     const i = this.n;
     if (i === this.kinds.length) this.grow();
-    if (i >= 0xffff_fffe) throw new Error('a stored trace holds at most 4294967294 operations');
+    if (i >= 0x7fff_ffff) throw new Error('a stored trace holds at most 2147483647 operations');
     const k = r.kind;
     this.kinds[i] = k;
     const id = r.id;

@@ -104,7 +104,7 @@ function zigzag(d: number): number {
 export function encodeTraceColumns(t: StoredTrace): EncodedTraceColumns {
   const n = t.length;
   const { kinds, ids, sizes, counts, wideIds, wideValues, gapOps, gapLines } = t;
-  const packed = new Uint8Array((n + 3) >> 2);
+  const packed = new Uint8Array(Math.ceil(n / 4));
   const nw = new ByteWriter(n);
   const rw = new ByteWriter(n + (n >> 1));
   const szw = new ByteWriter(n + (n >> 1));
@@ -237,8 +237,8 @@ function u64Value(b: bigint): number | bigint {
  */
 export function decodeTraceColumns(c: EncodedTraceColumns, ops: number, where: string): StoredTrace {
   const packed = c.kinds;
-  if (packed.length !== (ops + 3) >> 2) {
-    throw new SessionFormatError(`${where}: column 'kinds': ${packed.length} bytes for ${ops} operations (expected ${(ops + 3) >> 2})`);
+  if (packed.length !== Math.ceil(ops / 4)) {
+    throw new SessionFormatError(`${where}: column 'kinds': ${packed.length} bytes for ${ops} operations (expected ${Math.ceil(ops / 4)})`);
   }
   if ((ops & 3) !== 0 && packed[packed.length - 1]! >> ((ops & 3) << 1) !== 0) {
     throw new SessionFormatError(`${where}: column 'kinds': bits set after the last operation`);
