@@ -6,7 +6,11 @@
  * What follows CPython exactly (per version): which objects are created and freed, through
  * which domain and with which sizes; how displays compile (3.9+: a list display of more than
  * two constants is BUILD_LIST 0 + LIST_EXTEND of a constant tuple); list growth in append,
- * extend, comprehensions and list(); dict and set growth; reference counts and free lists.
+ * extend, comprehensions and list(); dict and set growth; reference counts and free lists;
+ * slice deletion and assignment on lists (list_ass_subscript's `garbage` and list_ass_slice's
+ * `recycle` arrays, PySequence_Fast) and extended slices on bytearrays.
+ *
+ * Long runs: `onTick` is called every `tickEvery` operations (progress, cancellation).
  *
  * Also simulated: function objects, method objects loaded as values, iterator objects, the
  * nested function of a comprehension up to 3.11, class type objects and their shared keys.
