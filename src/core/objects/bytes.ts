@@ -32,7 +32,8 @@
  * allocator underneath writes its free-list link: pymalloc its `freeblock` pointer into the
  * first word (NULL or the next free block of the pool), glibc its tcache/fastbin/bin words
  * (safe-linked pointers and the tcache key: not modelled).
- * Realloc (`_PyMem_DebugRawRealloc`, 3.7.16 and 3.8-3.13 alike, measured): the grown tail of
+ * Realloc (`_PyMem_DebugRawRealloc`, the same in the 3.7.3 source and measured alike on 3.7.16
+ * and 3.8-3.13): the grown tail of
  * the data is 0xCD. Before the underlying realloc the hooks erase the header, the trailer and
  * the data with 0xDD when n <= 128, else only its first and last 64 bytes (ERASED_SIZE); the
  * data is restored in the new block, so a block the realloc moved away from keeps the old
@@ -375,6 +376,12 @@ function objectData(space: ObjectSpace, b: Builder, o: PyObj, unwritten: (start:
     } else if (f.bytes === 'pointer') {
       const a = typeof f.value === 'string' && /^0x[0-9a-f]+$/.test(f.value) ? Number.parseInt(f.value, 16) : null;
       b.pointer(f.offset, f.name, a, f.target ?? 'object', f.meaning);
+    } else if (f.name === 'ob_refcnt' && space.rules.minor >= 14) {
+      // Changed in 3.14: a 32-bit count, then ob_overflow and ob_flags (not measured).
+      const tmp = new Uint8Array(8);
+      writeFieldValue(space, o, f, tmp, 0);
+      b.value(f.offset, 4, 'ob_refcnt', (out, at) => out.set(tmp.subarray(0, 4), at), f.meaning);
+      b.unknown(f.offset + 4, 4, 'ob_overflow, ob_flags', '3.14: overflow count and flags (not modelled)');
     } else {
       const tmp = new Uint8Array(f.size);
       if (!writeFieldValue(space, o, f, tmp, 0)) {
