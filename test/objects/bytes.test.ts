@@ -342,4 +342,23 @@ describe('block bytes: what differs between versions and modes', () => {
     ]);
     expect(CLEANBYTE).toBe(0xcd);
   });
+
+  it('3.14, from its source (not measured): keys from PyMem, no dict version counter, a 32-bit refcount', () => {
+    const { s, x } = session('3.14', 'debug', 'n = 1000\nx = {1: n}\n');
+    const [d, keys] = objectBlocks(s.space, x);
+    expect(range(d!, '_ma_watcher_tag')).toEqual({ start: 56, end: 64, known: 'exact' });
+    expect(range(d!, 'ob_refcnt')).toEqual({ start: 32, end: 36, known: 'exact' });
+    expect(range(d!, 'ob_overflow, ob_flags')).toEqual({ start: 36, end: 40, known: 'unknown' });
+    expect([keys!.domain, keys!.bytes[8]]).toEqual(['MEM', 0x6d]);
+  });
+
+  it('PYTHONMALLOC=malloc: no hooks, and the chunk slack past the request is not modelled', () => {
+    const { s, x } = session('3.10', 'malloc', "n = 3\nx = 'abc' * n\n");
+    const b = objectBlockBytes(s.space, x)!;
+    // 48 + 9 + 1 = 58 bytes; glibc's chunk of 80 bytes has 72 usable.
+    expect([b.requested, b.total, b.size, b.domain]).toEqual([58, 58, 72, 'OBJ']);
+    expect(range(b, 'malloc slack')).toEqual({ start: 58, end: 72, known: 'unknown' });
+    expect(range(b, 'state (rest)').known).toBe('unknown');
+    expect(hex(b.bytes.slice(48, 58))).toBe('61 62 63 61 62 63 61 62 63 00');
+  });
 });

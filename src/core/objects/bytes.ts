@@ -609,7 +609,7 @@ export function hexDump(bb: BlockBytes): string[] {
   const parts = [`${bb.requested} requested`];
   if (pad > 0) parts.push(`${pad} debug hooks`);
   if (bb.size > bb.total) parts.push(`${bb.size - bb.total} rounding`);
-  out.push(`${bb.what}, ${bb.state === 'freed' ? 'freed ' : ''}block at 0x${bb.address.toString(16)}: ${bb.size} bytes (${parts.join(' + ')})${bb.domain === null ? '' : `, ${bb.domain} domain`}`);
+  out.push(`${bb.state === 'freed' ? bb.what : `${bb.what}, block`} at 0x${bb.address.toString(16)}: ${bb.size} bytes (${parts.join(' + ')})${bb.domain === null ? '' : `, ${bb.domain} domain`}`);
   const known = new Uint8Array(bb.size);
   for (const r of bb.ranges) if (r.known === 'exact' || r.value !== undefined) known.fill(1, r.start, r.end);
   for (let line = 0; line < bb.size; line += 16) {
