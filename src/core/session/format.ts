@@ -74,11 +74,16 @@ function putU32(b: Uint8Array, p: number, v: number): void {
 /** Compresses a column, or keeps it as is when deflate would not save a tenth of it. */
 function pack(raw: Uint8Array, level: NonNullable<EncodeOptions['level']>): { codec: BlobCodec; data: Uint8Array } {
   if (raw.length === 0) return { codec: 'none', data: raw };
-  const SAMPLE = 1 << 18;
-  if (raw.length > 4 * SAMPLE) {
-    // Nearly random columns (the ids of frees) do not shrink: try a sample before the whole.
-    const z = deflateSync(raw.subarray(0, SAMPLE), { level });
-    if (z.length > 0.9 * SAMPLE) return { codec: 'none', data: raw };
+  const SLICE = 1 << 16;
+  if (raw.length > 16 * SLICE) {
+    // Nearly random columns (the ids of frees) do not shrink: try four slices spread over the
+    // column before the whole (its start alone is not typical: a trace's live set grows first).
+    const sample = new Uint8Array(4 * SLICE);
+    for (let k = 0; k < 4; k++) {
+      const at = Math.floor(((raw.length - SLICE) * (2 * k + 1)) / 8);
+      sample.set(raw.subarray(at, at + SLICE), k * SLICE);
+    }
+    if (deflateSync(sample, { level }).length > 0.9 * sample.length) return { codec: 'none', data: raw };
   }
   const z = deflateSync(raw, { level });
   return z.length < 0.9 * raw.length ? { codec: 'deflate', data: z } : { codec: 'none', data: raw };
