@@ -5,10 +5,11 @@
  */
 import type { PymallocHeap } from '../core/pymalloc/heap';
 import { arenaObjectView, locate, poolBlocks, poolHeaderView, isCarved, type Field as CoreField } from '../core/pymalloc/inspect';
-import { layoutOf, objectBytes } from '../core/objects/layout';
+import { layoutOf } from '../core/objects/layout';
+import { blockBytes, freedBlockBytes, indexOwners, type BlockBytes } from '../core/objects/bytes';
 import { formatMallocStats, mallocStats } from '../core/pymalloc/stats';
 import type { LiveSession } from '../core/session/live';
-import type { ArenaInfo, ArenaUsage, BlockInfo, Field, HeapStats, HeapSummary, ObjectInfo, PoolInfo, SizeClassRow } from '../shared/protocol';
+import type { ArenaInfo, ArenaUsage, BlockInfo, Field, HeapStats, HeapSummary, PoolInfo, SizeClassRow } from '../shared/protocol';
 
 function hex(n: number): string {
   return '0x' + n.toString(16);
@@ -180,6 +181,8 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
     pool: null,
     block: null,
     object: null,
+    contents: null,
+    note: null,
   };
   if (loc.kind === 'block') {
     info.where = 'pool';
@@ -189,7 +192,7 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
     info.arena = loc.arena;
     info.pool = loc.arena * heap.maxPools + loc.ordinal;
     info.block = loc.block;
-    if (loc.state !== 'in use') return info;
+    if (loc.state === 'untouched') return info;
   } else if (loc.kind === 'outside') {
     info.where = 'raw';
   } else {
@@ -202,14 +205,51 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
     }
     return info;
   }
-  const o = session.objectAt(info.address);
-  if (o !== null) {
-    const space = session.space;
+  if (!session.atEnd()) {
+    info.note = 'Objects and their bytes are known at the end of the timeline; move there to see what this block holds.';
+    return info;
+  }
+  const space = session.space;
+  const h = info.where === 'raw' ? -address : heap.handleAt(info.address);
+  const owners = indexOwners(space, session.python.interp.globals.values());
+  const owner = owners.get(h) ?? null;
+  let bb: BlockBytes | null = null;
+  if (owner !== null) bb = blockBytes(space, h, owner);
+  else if (loc.kind === 'block' && loc.state === 'free') bb = freedBlockBytes(space, h);
+  if (bb === null) {
+    if (info.where === 'raw') info.where = 'none';
+    info.note = loc.kind === 'block' && loc.state === 'in use' ? 'A block the console did not make (a trace or workload): its contents are not modelled.' : null;
+    return info;
+  }
+  if (info.where === 'raw') {
+    info.address = bb.address;
+    info.blockSize = bb.size;
+  }
+  info.domain = bb.domain;
+  info.requested = bb.requested;
+  info.contents = {
+    what: bb.what,
+    state: bb.state,
+    address: bb.address,
+    dataAddress: bb.dataAddress,
+    domain: bb.domain,
+    requested: bb.requested,
+    size: bb.size,
+    hex: Array.from(bb.bytes, (b, i) => (bb.exact[i] === 1 ? b.toString(16).padStart(2, '0') : '..')),
+    ranges: bb.ranges.map((r) => ({
+      start: r.start,
+      end: r.end,
+      label: r.label,
+      known: r.known,
+      target: r.target ?? null,
+      pointsTo: r.value ?? null,
+      note: r.note ?? null,
+    })),
+  };
+  if (owner !== null && owner.kind === 'object') {
+    const o = owner.obj;
     const L = layoutOf(space, o);
-    const bytes = objectBytes(space, o);
-    info.domain = 'OBJ';
-    info.requested = L.requested;
-    const obj: ObjectInfo = {
+    info.object = {
       type: o.type,
       address: o.address,
       refcount: o.refcnt,
@@ -222,13 +262,10 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
         pointsTo: typeof f.value === 'string' && /^0x[0-9a-f]+$/.test(f.value) ? Number.parseInt(f.value, 16) : null,
         meaning: f.meaning,
       })),
-      bytes: toHex(bytes),
-      lost: L.blockSize > 0 ? L.blockSize - L.requested : 0,
+      bytes: toHex(bb.bytes),
+      lost: bb.size - bb.total,
       note: null,
     };
-    info.object = obj;
-  } else if (!session.atEnd()) {
-    info.object = null;
   }
   return info;
 }

@@ -178,6 +178,41 @@ export interface BlockInfo {
   block: number | null;
   /** The object that lives there at the current position, when the console made it. */
   object: ObjectInfo | null;
+  /**
+   * The block's bytes as far as the simulation knows them (any block the console's objects
+   * own, live or freed), or null: a trace's or workload's block, or a position before the end
+   * of the timeline (object contents are known at the end only; see `note`).
+   */
+  contents: BlockContents | null;
+  note: string | null;
+}
+
+/** The bytes of one block, annotated (core/objects/bytes.ts). */
+export interface BlockContents {
+  /** What the block holds: 'int object', 'list items', 'dict keys', 'freed block', ... */
+  what: string;
+  state: 'live' | 'freed';
+  /** Address of the block's first byte, and the address the program sees (after debug hooks). */
+  address: number;
+  dataAddress: number;
+  domain: string | null;
+  requested: number;
+  /** Bytes of the block (pool block size, or the usable size of a malloc chunk). */
+  size: number;
+  /** Hex pairs, one per byte of the block; '..' where the byte is not modelled. */
+  hex: string[];
+  ranges: ByteRangeInfo[];
+}
+
+export interface ByteRangeInfo {
+  start: number;
+  end: number;
+  label: string;
+  known: 'exact' | 'pointer' | 'unknown';
+  target: string | null;
+  /** A pointer's address, for navigation. */
+  pointsTo: number | null;
+  note: string | null;
 }
 
 export interface ObjectInfo {

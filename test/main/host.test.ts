@@ -68,6 +68,35 @@ describe('simulation host', () => {
     expect(st.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('shows the object in a block and its annotated bytes, at the end of the timeline only', async () => {
+    const { host } = makeHost();
+    await host.request({ op: 'newSession', settings: { ...defaultSettings('3.13'), pythonMalloc: 'pymalloc_debug' } });
+    const r = await host.request({ op: 'runPython', code: 'x = [1000, 2000]\nprint(id(x))\n' });
+    const id = Number(r.output.trim());
+    const b = await host.request({ op: 'query', query: { what: 'block', address: id } });
+    expect(b.object?.type).toBe('list');
+    expect(b.object?.refcount).toBe(1);
+    expect(b.object?.size).toBe(72);
+    const c = b.contents!;
+    expect(c.what).toBe('list object');
+    expect(c.domain).toBe('OBJ');
+    // pymalloc_debug: 16 bytes of header (size word, api id 'o', 7 x 0xFD) before the data.
+    expect(c.dataAddress - c.address).toBe(16);
+    expect(c.hex.slice(0, 16).join('')).toBe('0000000000000038' + '6f' + 'fd'.repeat(7));
+    expect(c.requested).toBe(56);
+    const refcnt = c.ranges.find((x) => x.label.includes('ob_refcnt'))!;
+    expect(c.hex.slice(refcnt.start, refcnt.end).join('')).toBe('0100000000000000');
+    const items = c.ranges.find((x) => x.label.includes('ob_item'))!;
+    expect(items.known).toBe('pointer');
+    const arr = await host.request({ op: 'query', query: { what: 'block', address: items.pointsTo! } });
+    expect(arr.contents?.what).toBe('list items');
+    expect(arr.contents?.domain).toBe('MEM');
+    await host.request({ op: 'seek', position: 0 });
+    const past = await host.request({ op: 'query', query: { what: 'block', address: id } });
+    expect(past.object).toBeNull();
+    expect(past.note).toMatch(/end of the timeline/);
+  });
+
   it('reports invalid requests as errors and keeps the session', async () => {
     const { host } = makeHost();
     await host.request({ op: 'newSession', settings: defaultSettings('3.8') });

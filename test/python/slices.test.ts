@@ -85,7 +85,7 @@ function simulate(v: string, c: Measured): Measured {
     error = `${e.pyType}: ${e.message.slice(e.pyType.length + 2)}`;
     events = s.space.events.slice(first);
   }
-  const out: Measured = { build: c.build, stmt: c.stmt, value: c.value, size: s.sizeof('r'), len: Number((s.evaluate('len(r)') as { value: bigint }).value), error };
+  const out: Measured = { build: c.build, stmt: c.stmt, value: c.value, size: s.sizeof('r'), len: Number((s.evaluate('len(r)') as unknown as { value: bigint }).value), error };
   if (error === null) Object.assign(out, traced(events));
   return out;
 }
