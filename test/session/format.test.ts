@@ -15,6 +15,7 @@ import {
   decodeSession,
   decodeSessionFile,
   encodeSession,
+  packColumn,
   traceOperations,
 } from '../../src/core/session/format';
 import { crc32 } from '../../src/core/session/crc32';
@@ -192,6 +193,28 @@ describe('the container', () => {
     const t = back.inputs[0]!;
     if (t.kind !== 'trace') throw new Error('expected a trace');
     expect(t.trace.toText()).toBe(text.replace(/^# note$/gm, ''));
+  });
+
+  it('stores a column uncompressed when deflate would not save a tenth, judging large ones by samples spread over them', () => {
+    const rnd = mulberry32(3);
+    const random = new Uint8Array(3 << 20).map(() => Math.floor(rnd() * 256));
+    expect(packColumn(random, 1).codec).toBe('none');
+    expect(packColumn(random, 1).data).toBe(random);
+    // Compressible at the start only (as the ids of a trace whose live set is still small):
+    // the whole is random, so it is stored as is.
+    const startZero = random.slice();
+    startZero.fill(0, 0, 1 << 18);
+    expect(packColumn(startZero, 1).codec).toBe('none');
+    // Random but for the continuation bits of varints: deflate saves more than a tenth.
+    const varintish = random.map((b, i) => (i % 3 === 2 ? b & 0x7f : b | 0x80) & (i % 3 === 2 ? 0x0f : 0xff));
+    const v = packColumn(varintish, 1);
+    expect(v.codec).toBe('deflate');
+    expect(v.data.length).toBeLessThan(0.9 * varintish.length);
+    // Small columns are judged whole.
+    const small = new Uint8Array(1000).fill(7);
+    expect(packColumn(small, 1).codec).toBe('deflate');
+    expect(packColumn(random.subarray(0, 1000), 1).codec).toBe('none');
+    expect(packColumn(new Uint8Array(0), 1)).toEqual({ codec: 'none', data: new Uint8Array(0) });
   });
 
   it('round-trips a trace of comments only (no operations) and one ending in a comment', () => {

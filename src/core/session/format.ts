@@ -72,7 +72,7 @@ function putU32(b: Uint8Array, p: number, v: number): void {
 // Encoding
 
 /** Compresses a column, or keeps it as is when deflate would not save a tenth of it. */
-function pack(raw: Uint8Array, level: NonNullable<EncodeOptions['level']>): { codec: BlobCodec; data: Uint8Array } {
+export function packColumn(raw: Uint8Array, level: NonNullable<EncodeOptions['level']>): { codec: BlobCodec; data: Uint8Array } {
   if (raw.length === 0) return { codec: 'none', data: raw };
   const SLICE = 1 << 16;
   if (raw.length > 16 * SLICE) {
@@ -128,7 +128,7 @@ export function encodeSession(doc: SessionDoc, options: EncodeOptions = {}): Uin
   const payloads: Uint8Array[] = [];
   const blobs: BlobV1[] = [];
   const addBlob = (raw: Uint8Array): number => {
-    const p = pack(raw, level);
+    const p = packColumn(raw, level);
     payloads.push(p.data);
     blobs.push({ offset: 0, length: p.data.length, rawLength: raw.length, codec: p.codec });
     return blobs.length - 1;
