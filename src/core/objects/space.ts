@@ -1489,7 +1489,40 @@ export class ObjectSpace {
     for (const o of [...this.tracked]) {
       if ((o instanceof TupleObj || o instanceof DictObj) && !this.referents(o).some((r) => this.mayBeTracked(r))) this.untrack(o);
     }
+    // gc.collect() is a collection of the oldest generation, which ends by emptying the free
+    // lists (clear_freelists in 3.7/3.8, _PyGC_ClearAllFreeLists from 3.9).
+    this.clearFreeLists();
     return garbage.length;
+  }
+
+  /**
+   * Frees the objects the free lists keep, in CPython's order: each list from its head (the
+   * object freed last goes first). 3.7-3.12 clear tuples before floats, 3.13+
+   * (_PyObject_ClearFreeLists) floats first; dicts before their keys objects. The one-slot
+   * slice cache stays: only finalization clears it.
+   */
+  clearFreeLists(): void {
+    const m = this.rules.minor;
+    const drain = (fl: PyObj[] | undefined, what: string): void => {
+      if (fl === undefined) return;
+      while (fl.length > 0) this.release('OBJ', fl.pop()!.handle, what);
+    };
+    const tuples = (): void => {
+      for (let n = 1; n < this.tupleFree.length; n++) drain(this.tupleFree[n], 'tuple');
+    };
+    drain(this.opaqueFree.get('method'), 'method');
+    drain(this.opaqueFree.get('builtin_function_or_method'), 'builtin_function_or_method');
+    if (m >= 13) {
+      drain(this.floatFree, 'float');
+      drain(this.intFree, 'int');
+      tuples();
+    } else {
+      tuples();
+      drain(this.floatFree, 'float');
+    }
+    drain(this.listFree, 'list');
+    drain(this.dictFree, 'dict');
+    while (this.keysFree.length > 0) this.release(this.keysDomain, this.keysFree.pop()!, 'dict keys');
   }
 
   // =========================================================================================
