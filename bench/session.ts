@@ -6,7 +6,7 @@
  *     session ops=N file_bytes=B bytes_per_op=X
  *     session_save ops=N reps=R median_ms=M            encodeSession + saveFileAtomic (fsync)
  *     session_load ops=N reps=R median_ms=M            loadSession: read + decodeSession
- *     session_load_to_position ops=N reps=R median_ms=M   load + replay to the saved position
+ *     session_load_to_position ops=N reps=R median_ms=M   load + LiveSession.fromDoc (the app's open)
  *
  *     npm run bench:session [-- --ops 10000000 --reps 5 --python 3.11]
  *
@@ -21,8 +21,7 @@ import { encodeSession } from '../src/core/session/format';
 import { emptyUiState, type SessionDoc } from '../src/core/session/model';
 import { StoredTraceBuilder } from '../src/core/session/stored-trace';
 import { TraceReader } from '../src/core/trace/reader';
-import { TraceCompiler, replayCompiled } from '../src/core/trace/compiled';
-import { createReplayHeap } from '../src/core/trace/replay';
+import { LiveSession } from '../src/core/session/live';
 import { mulberry32 } from '../src/core/raw/address-space';
 import { loadSession, saveFileAtomic } from '../src/main/files';
 import { median, typicalSize } from './workload';
@@ -89,14 +88,12 @@ try {
     const f = await loadSession(path);
     const dLoad = performance.now() - t0;
 
-    // To the saved position: what the app does after loading (liveness-checked, then replayed).
-    const input = f.doc.inputs[0]!;
-    if (input.kind !== 'trace') throw new Error('expected a trace');
-    const compiler = new TraceCompiler();
-    input.trace.replay(compiler, undefined, f.doc.position);
-    const heap = createReplayHeap({ python });
-    replayCompiled(heap, compiler.trace, new Float64Array(compiler.trace.nslots));
+    // To the saved position, as the app opens a file: the session is rebuilt from its inputs
+    // (the trace replayed on the live heap and logged) and shown at its position.
+    const live = LiveSession.fromDoc(f.doc);
+    live.viewHeap();
     const dTo = performance.now() - t0;
+    if (live.total !== trace.length) throw new Error(`rebuilt ${live.total} operations, expected ${trace.length}`);
     if (r >= 0) {
       save.push(dSave);
       load.push(dLoad);

@@ -25,6 +25,7 @@ export interface ServiceContext {
   /** Timers for play (setInterval in a worker; tests may pass fakes). */
   setInterval(fn: () => void, ms: number): unknown;
   clearInterval(handle: unknown): void;
+  setTimeout(fn: () => void, ms: number): unknown;
 }
 
 /** Progress events at most this often (ms). */
@@ -45,7 +46,27 @@ export class SimService {
     this.session = new LiveSession(settings);
   }
 
+  /** Operations the timeline catches up per idle slice (a few ms each). */
+  static readonly SYNC_SLICE = 262_144;
+  private syncScheduled = false;
+
+  /** Lets the timeline catch up with the log in slices while no request is running. */
+  private scheduleSync(): void {
+    if (this.syncScheduled) return;
+    this.syncScheduled = true;
+    this.ctx.setTimeout(() => {
+      this.syncScheduled = false;
+      if (this.session.syncSome(SimService.SYNC_SLICE) > 0) this.scheduleSync();
+    }, 0);
+  }
+
   handle(req: SimRequest): unknown {
+    const r = this.dispatch(req);
+    this.scheduleSync();
+    return r;
+  }
+
+  private dispatch(req: SimRequest): unknown {
     switch (req.op) {
       case 'newSession':
         this.stopPlay();

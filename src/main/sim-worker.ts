@@ -18,6 +18,7 @@ const service = new SimService({
   clearCancel: () => Atomics.store(cancel, 0, 0),
   setInterval: (fn, ms) => setInterval(fn, ms),
   clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
 });
 
 function transferables(result: unknown): ArrayBuffer[] {

@@ -147,7 +147,17 @@ export class LiveSession {
   /** The heap at the current position. */
   viewHeap(): PymallocHeap {
     if (this.position === this.log.length) return this.heap;
+    const behind = this.position - this.timeline.synced;
+    if (behind > 0) this.timeline.sync(behind);
     return this.timeline.seek(this.position);
+  }
+
+  /**
+   * Lets the timeline catch up with the log by at most `maxOps` operations (its checkpoints
+   * make later seeks fast); returns the operations still to do. Hosts call it when idle.
+   */
+  syncSome(maxOps: number): number {
+    return this.timeline.sync(maxOps);
   }
 
   /** Whether the live objects describe the heap shown (only at the end of the timeline). */
@@ -243,7 +253,7 @@ export class LiveSession {
     const kept: SessionInput = interrupted && alloc.lastInterrupt >= start ? { ...input, interruptedAt: alloc.lastInterrupt - start } : input;
     this.inputs.push({ input: kept, start, end });
     this.sampleHistory(end);
-    this.timeline.sync();
+    // The timeline catches up lazily (viewHeap) or in slices when the host is idle (syncSome).
     this.position = end;
     this.version++;
     return { output: this.output.join(''), error, start, end };
@@ -267,7 +277,8 @@ export class LiveSession {
 
   /** Undoes the operations from `n` on: the live heap becomes the timeline's heap at n. */
   private rollback(n: number): void {
-    this.timeline.sync();
+    const behind = n - this.timeline.synced;
+    if (behind > 0) this.timeline.sync(behind);
     copyHeapInto(this.timeline.seek(n), this.heap);
     this.log.truncate(n);
     this.timeline.truncate(n);
