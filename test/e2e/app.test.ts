@@ -237,6 +237,9 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     await page.locator('[data-testid="transcript"] .entry').first().waitFor();
     await settle(rig);
     expect(await positionText(rig)).toBe('4 / 4');
+    // Ctrl+Enter ran it once: one transcript entry, no "wait for python" notice of a second run.
+    expect(await page.locator('[data-testid="transcript"] .entry').count()).toBe(1);
+    expect(await page.locator('.toast').count()).toBe(0);
 
     // The simulation's own answer: on 3.13 the ints take 32-byte blocks (class 1), the list
     // object 56 bytes -> 64 (class 3), its item array 16 bytes (class 0); one pool each,
@@ -308,6 +311,17 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     expect(info.pool).toBe(2);
     expect(info.sizeClass).toBe(0);
     await expect.poll(async () => (await page.locator('[data-testid="inspector"] h2').innerText()).trim()).toBe(`Block ${info.block} 0x${info.address.toString(16)}`);
+    expect(await page.locator('[data-testid="contents-what"]').innerText()).toBe('list items');
+    // ob_item[1] points at the second int: 2000 in one 30-bit digit.
+    await bv.locator('.note', { hasText: 'ob_item[1]' }).locator('button').click();
+    await settle(rig);
+    expect(await page.locator('[data-testid="object-type"]').innerText()).toBe('int');
+    expect((await bv.locator('.note', { hasText: 'ob_digit[0]' }).innerText()).replace(/\s+/g, ' ')).toBe('ob_digit[0] 2000');
+    expect(await page.locator('[data-testid="lost"]').innerText()).toBe('4 bytes');
+    await shot(rig, '05-inspector-int');
+    await page.getByRole('button', { name: '← Back' }).click();
+    await settle(rig);
+    expect(await page.locator('[data-testid="contents-what"]').innerText()).toBe('list items');
     await page.getByRole('button', { name: '← Back' }).click();
     await settle(rig);
     expect(await page.locator('[data-testid="object-type"]').innerText()).toBe('list');
@@ -328,7 +342,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     // Back at 0 nothing is allocated; at 1 only the first int's pool.
     expect(seen[3]).toEqual([]);
     expect(seen[2]).toEqual([{ slot: 0, szidx: 1 }]);
-    let img = await shot(rig, '05-timeline-start');
+    let img = await shot(rig, '06-timeline-start');
     for (const slot of [0, 1, 2]) {
       const c = await poolCenter(rig, slot);
       expect(colourDistance(pixelAt(img, c.x, c.y), colours.get(slot)!), `pool ${slot} not lit at 0`).toBeGreaterThan(20);
@@ -342,7 +356,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     await page.keyboard.press('End');
     await settle(rig);
     expect(await positionText(rig)).toBe('4 / 4');
-    img = await shot(rig, '06-timeline-end');
+    img = await shot(rig, '07-timeline-end');
     for (const slot of [0, 1, 2]) {
       const c = await poolCenter(rig, slot);
       expect(colourDistance(pixelAt(img, c.x, c.y), colours.get(slot)!), `pool ${slot} lit again`).toBeLessThanOrEqual(2);
@@ -359,7 +373,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     expect(await page.locator('[data-testid="error"]').innerText()).toBe("line 2 col 5: NameError: name 'undefined_name' is not defined");
     expect(await page.locator('.cm-py-error').innerText()).toBe('undefined_name');
     await settle(rig);
-    await shot(rig, '07-console-error');
+    await shot(rig, '08-console-error');
   });
 
   it('saves the session to a real file and reopens it in the same state', async () => {
@@ -377,7 +391,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     await page.getByRole('button', { name: 'New', exact: true }).click();
     await settle(rig);
     expect(await positionText(rig)).toBe('0 / 0');
-    let img = await shot(rig, '08-new-session');
+    let img = await shot(rig, '09-new-session');
     const c0 = await poolCenter(rig, 0);
     expect(colourDistance(pixelAt(img, c0.x, c0.y), colours.get(0)!)).toBeGreaterThan(20);
 
@@ -387,7 +401,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     expect(await positionText(rig)).toBe(beforePos);
     expect(await rig.host.request({ op: 'query', query: { what: 'summary' } })).toEqual(before);
     expect(Array.from(await poolStates(rig))).toEqual(Array.from(beforeStates));
-    img = await shot(rig, '09-reopened');
+    img = await shot(rig, '10-reopened');
     for (const slot of [0, 1, 2]) {
       const c = await poolCenter(rig, slot);
       expect(colourDistance(pixelAt(img, c.x, c.y), colours.get(slot)!), `pool ${slot} after reopening`).toBeLessThanOrEqual(2);
@@ -405,10 +419,10 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     // more); the first three rows as _debugmallocstats prints them
     expect(rows.map((r) => r.split(/\s+/).slice(0, 2).join(' '))).toEqual(expect.arrayContaining(['0 16', '1 32', '3 64']));
     expect(await page.locator('[data-testid="stats-total"]').innerText()).toBe('1,048,576');
-    await shot(rig, '10-statistics');
+    await shot(rig, '11-statistics');
     await page.getByRole('tab', { name: 'Version' }).click();
     await page.locator('[data-testid="version-panel"]').waitFor();
-    await shot(rig, '11-version');
+    await shot(rig, '12-version');
     expect(rig.b.errors).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bytes, errorRange, parseErrorPosition, thousands } from '../../src/renderer/src/lib/format';
-import { byteRows, fieldNumber, structHex } from '../../src/renderer/src/lib/byteview';
+import { byteRows, contentsView, fieldNumber, littleEndian, structHex } from '../../src/renderer/src/lib/byteview';
 import { mergeRanges } from '../../src/renderer/src/lib/ranges';
 import { differences } from '../../src/renderer/src/lib/versions';
 import { blockAddress } from '../../src/renderer/src/lib/selection';
@@ -66,6 +66,14 @@ describe('byte view', () => {
     expect(rows.slice(0, 7).every((r) => r.lostStarts === 0)).toBe(true);
   });
 
+  it('marks the bytes past the request as lost even when the block\'s bytes are known', () => {
+    const rows = byteRows(hex + 'cdcdcdcdcdcdcdcd', fields, 64, 56);
+    expect(rows[7]!.cells.map((c) => c.hex).join('')).toBe('cdcdcdcdcdcdcdcd');
+    expect(rows[7]!.cells.every((c) => c.kind === 'lost')).toBe(true);
+    expect(rows[6]!.cells.every((c) => c.kind === 'data')).toBe(true);
+    expect(rows[7]!.lostStarts).toBe(8);
+  });
+
   it('keeps fields smaller than a word in the row they start in', () => {
     const header = [f('arenaindex', 32, 4, '0'), f('szidx', 36, 4, '3'), f('nextoffset', 40, 4, '176'), f('maxnextoffset', 44, 4, '16320')];
     const hexh = structHex(header, 48);
@@ -83,6 +91,42 @@ describe('byte view', () => {
     expect(fieldNumber('0x7ffff7e45a40 (usedpools[1] (list head))')).toBe(0x7ffff7e45a40n);
     expect(fieldNumber('61')).toBe(61n);
     expect(fieldNumber('NULL')).toBeNull();
+  });
+
+  it('reads an int object\'s annotated contents: exact values from the bytes, pointers to follow, the tail lost', () => {
+    // int 1000 on 3.13 as the block query answers it (28 bytes requested in a 32-byte block)
+    const hexPairs = ['01', '00', '00', '00', '00', '00', '00', '00', ...Array(8).fill('..'), '08', '00', '00', '00', '00', '00', '00', '00', 'e8', '03', '00', '00', '..', '..', '..', '..'];
+    const v = contentsView({
+      what: 'int object',
+      state: 'live',
+      address: 0x5e0000000030,
+      dataAddress: 0x5e0000000030,
+      domain: 'OBJ',
+      requested: 28,
+      size: 32,
+      hex: hexPairs,
+      ranges: [
+        { start: 0, end: 8, label: 'ob_refcnt', known: 'exact', target: null, pointsTo: null, note: 'reference count' },
+        { start: 8, end: 16, label: 'ob_type', known: 'pointer', target: 'type', pointsTo: 0x7ffff7d90a40, note: null },
+        { start: 16, end: 24, label: 'lv_tag', known: 'exact', target: null, pointsTo: null, note: null },
+        { start: 24, end: 28, label: 'ob_digit[0]', known: 'exact', target: null, pointsTo: null, note: null },
+        { start: 28, end: 32, label: 'rounding', known: 'unknown', target: null, pointsTo: null, note: '4 bytes lost' },
+      ],
+    });
+    expect(v.fields.map((f) => [f.name, f.value, f.pointsTo])).toEqual([
+      ['ob_refcnt', '1', null],
+      ['ob_type', '0x7ffff7d90a40', 0x7ffff7d90a40],
+      ['lv_tag', '8', null],
+      ['ob_digit[0]', '1000', null],
+    ]);
+    expect(v.fields[0]!.meaning).toBe('reference count');
+    expect([v.total, v.dataEnd]).toEqual([32, 28]);
+    const rows = byteRows(v.hex, v.fields, v.total, v.dataEnd);
+    expect(rows[1]!.cells.map((c) => c.hex).join(' ')).toBe('·· ·· ·· ·· ·· ·· ·· ··');
+    expect(rows[3]!.cells.map((c) => c.kind)).toEqual(['data', 'data', 'data', 'data', 'lost', 'lost', 'lost', 'lost']);
+    expect(rows[3]!.lostStarts).toBe(4);
+    expect(littleEndian(['e8', '03'], 0, 2)).toBe(1000n);
+    expect(littleEndian(['e8', '..'], 0, 2)).toBeNull();
   });
 
   it('places block i after the 48-byte pool header', () => {
