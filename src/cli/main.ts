@@ -28,6 +28,7 @@ Usage:
   pyheap replay --session FILE.pyheap [--internals]
   pyheap session save [--python X] [--arena-offsets L | --aslr SEED] --trace FILE -o OUT.pyheap
   pyheap session info FILE.pyheap
+  pyheap session dump FILE.pyheap [--internals] [--at N]
   pyheap stats  [--python X] [--arena-offsets L | --aslr SEED] [FILE|-]
   pyheap sizeof  [--python X] [--pythonmalloc MODE]          (expressions on stdin)
   pyheap run     [--python X] [--pythonmalloc MODE] [--budget N] FILE

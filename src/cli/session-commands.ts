@@ -15,17 +15,22 @@ import { StoredTraceBuilder, StoredTraceCursor, TeeSink } from '../core/session/
 import { TraceError, type TraceReader, type TraceSink } from '../core/trace/reader';
 import { StreamReplay, createReplayHeap, formatSummary, type ReplayHeapOptions } from '../core/trace/replay';
 import { loadSession, saveFileAtomic } from '../main/files';
+import { LiveSession } from '../core/session/live';
 
 export const SESSION_HELP = `Usage:
   pyheap session save [--python X] [--arena-offsets L | --aslr SEED] [--memory-limit N]
                       --trace FILE [--trace FILE ...] -o OUT.pyheap
   pyheap session info FILE.pyheap
+  pyheap session dump FILE.pyheap [--internals] [--at N]
 
 save   stores the traces (whole: ids, sizes, line numbers) with the CPython version and arena
        placement in a session file, after checking that they replay (an error names the line).
        The options are those of 'pyheap replay'. Prints the size per operation.
 info   prints what a session file holds: format version, settings, inputs with their
        operation counts, position, bookmarks, file size and bytes per operation.
+dump   rebuilds the session as the app does (every input re-run: console code, workloads,
+       traces) and prints its timeline (inputs, statement markers, bookmarks) and the heap
+       at its saved position (or at operation N) in the summary format of 'pyheap replay'.
 
 'pyheap replay --session FILE [--internals]' then prints exactly what 'pyheap replay' prints
 for the session's traces.
@@ -54,15 +59,17 @@ export async function sessionCommand(args: string[], common: CliCommon): Promise
       return sessionSave(rest, common);
     case 'info':
       return sessionInfo(rest);
+    case 'dump':
+      return sessionDump(rest);
     case undefined:
-      throw new Error("'pyheap session' wants save or info (see 'pyheap session --help')");
+      throw new Error("'pyheap session' wants save, info or dump (see 'pyheap session --help')");
     case '-h':
     case '--help':
     case 'help':
       process.stdout.write(SESSION_HELP);
       return;
     default:
-      throw new Error(`unknown session command '${sub}' (save or info)`);
+      throw new Error(`unknown session command '${sub}' (save, info or dump)`);
   }
 }
 
@@ -189,6 +196,38 @@ async function sessionInfo(args: string[]): Promise<void> {
     `bytes_per_op ${perOp(f.size, ops)}`,
   ];
   process.stdout.write(out.join('\n') + '\n');
+}
+
+/** `pyheap session dump`: the session rebuilt from its inputs, as the app opens it. */
+async function sessionDump(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' }, internals: { type: 'boolean' }, at: { type: 'string' } },
+  });
+  if (values.help) {
+    process.stdout.write(SESSION_HELP);
+    return;
+  }
+  if (positionals.length !== 1) throw new Error('session dump wants exactly one FILE');
+  const { doc } = await loadSession(positionals[0]!);
+  const live = LiveSession.fromDoc(doc);
+  if (values.at !== undefined) {
+    if (!/^\d+$/.test(values.at) || Number(values.at) > live.total) throw new Error(`--at: expected an operation from 0 to ${live.total}, got '${values.at}'`);
+    live.seek(Number(values.at));
+  }
+  process.stdout.write(formatTimeline(live) + formatSummary(live.viewHeap(), values.internals ?? false));
+}
+
+/** The timeline of a live session: position, inputs with their ranges, markers. */
+export function formatTimeline(live: LiveSession): string {
+  const out = [`position ${live.position} of ${live.total}`];
+  live.inputs.forEach((x, i) => {
+    const cut = x.input.interruptedAt === undefined ? '' : ` interrupted_at=${x.input.interruptedAt}`;
+    out.push(`input ${i} ${x.input.kind} ${x.start}..${x.end}${cut}`);
+  });
+  for (const m of live.allMarkers()) out.push(`marker ${m.op} ${m.kind} ${JSON.stringify(m.label)}`);
+  return out.join('\n') + '\n';
 }
 
 /**
