@@ -425,4 +425,29 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     await shot(rig, '12-version');
     expect(rig.b.errors).toEqual([]);
   });
+
+  it('launches a workload with its parameters, shows its progress and cancels it', async () => {
+    const page = rig.b.page;
+    const before = (await rig.host.request({ op: 'pause' })).total;
+    await page.getByRole('button', { name: 'Workload…' }).click();
+    await page.locator('label', { hasText: 'operations' }).locator('input').fill('50000000');
+    await page.locator('label', { hasText: 'seed' }).locator('input').fill('7');
+    await page.getByRole('button', { name: 'Start' }).click();
+    // Progress arrives while the worker runs it; then Cancel stops it where it is.
+    await expect.poll(async () => page.locator('.job progress[value]').count(), { timeout: 60_000 }).toBe(1);
+    await shot(rig, '13-workload-running');
+    await page.getByTestId('cancel').click();
+    await expect.poll(async () => page.getByTestId('cancel').count(), { timeout: 60_000 }).toBe(0);
+    await settle(rig);
+    const st = await rig.host.request({ op: 'pause' });
+    const input = st.inputs[st.inputs.length - 1]!;
+    expect(input.kind).toBe('workload');
+    expect(input.label).toBe('workload churn seed 7');
+    expect(input.interrupted).toBe(true);
+    expect(input.start).toBe(before);
+    expect(input.end - input.start).toBeGreaterThan(0);
+    expect(input.end - input.start).toBeLessThan(50_000_000);
+    expect(await positionText(rig)).toBe(`${st.total.toLocaleString('en-US')} / ${st.total.toLocaleString('en-US')}`);
+    await shot(rig, '14-workload-cancelled');
+  });
 });

@@ -371,6 +371,8 @@ export class AppModel {
     this.selection = null;
     this.inspected = null;
     this.backStack = [];
+    // What built the session, as the transcript (a saved session keeps its inputs, not their output).
+    this.transcript = r.state.inputs.map((i) => ({ id: this.nextId++, code: i.kind === 'python' ? i.label : `# ${i.label}`, output: '', error: i.interrupted ? 'interrupted' : null, start: i.start, end: i.end }));
     this.applyState(r.state, 'full');
   }
 
