@@ -426,6 +426,29 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     expect(rig.b.errors).toEqual([]);
   });
 
+  it('imports a trace file dropped on the window', async () => {
+    const page = rig.b.page;
+    const name = 'edge_freelist_lifo.trace';
+    const text = readFileSync(join(ROOT, 'test/fixtures/golden/pymalloc-3.11', name), 'utf8');
+    const before = (await rig.host.request({ op: 'pause' })).total;
+    await page.evaluate(
+      ({ name, text }) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], name, { type: 'text/plain' }));
+        window.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      { name, text },
+    );
+    await expect.poll(async () => (await rig.host.request({ op: 'pause' })).inputs.at(-1)?.label).toBe(`trace ${name}`);
+    await settle(rig);
+    const st = await rig.host.request({ op: 'pause' });
+    const ops = text.split('\n').filter((l) => /^[afr] /.test(l)).length;
+    expect(st.total - before).toBe(ops);
+    expect(await positionText(rig)).toBe(`${st.total} / ${st.total}`);
+    expect(await page.locator('.toast', { hasText: `Imported ${name}: ${ops} operations` }).count()).toBe(1);
+  });
+
   it('launches a workload with its parameters, shows its progress and cancels it', async () => {
     const page = rig.b.page;
     const before = (await rig.host.request({ op: 'pause' })).total;
