@@ -29,7 +29,8 @@ function send(event: HostEvent): void {
 }
 
 const host = new SimulationHost({
-  createWorker: () => new Worker(join(__dirname, 'sim-worker.js')) as unknown as WorkerLike,
+  // A worker that runs out of memory stops alone (and is restarted); main is not taken down.
+  createWorker: () => new Worker(join(__dirname, 'sim-worker.js'), { resourceLimits: { maxOldGenerationSizeMb: 4096 } }) as unknown as WorkerLike,
   onEvent: (e) => {
     if (e.kind === 'state') controller.markDirty(e.state);
     send(e);
