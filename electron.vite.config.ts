@@ -28,7 +28,8 @@ export default defineConfig({
     plugins: [svelte({ configFile: resolve(__dirname, 'svelte.config.js') })],
     build: {
       rolldownOptions: {
-        input: { index: resolve(__dirname, 'src/renderer/index.html') },
+        // bench-heapmap.html: the heap map alone, for its browser tests and bench:render (not linked from the app).
+        input: { index: resolve(__dirname, 'src/renderer/index.html'), 'bench-heapmap': resolve(__dirname, 'src/renderer/bench-heapmap.html') },
       },
     },
   },
