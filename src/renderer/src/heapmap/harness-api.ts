@@ -45,6 +45,8 @@ export interface PanZoomResult {
   blockFrames: number;
   minScale: number;
   maxScale: number;
+  /** Frames and time spent at each zoom level: far (pools under 8 px), mid, blocks. */
+  modes: Record<'far' | 'mid' | 'blocks', { frames: number; ms: number }>;
 }
 
 export interface HarnessApi {

@@ -8,6 +8,7 @@ import type { PoolInfo } from '../../../shared/protocol';
 import type { FirstPicture, HarnessApi, HarnessMountOptions, PanZoomResult } from './harness-api';
 import HeapMap from './HeapMap.svelte';
 import { blocksVisible, fitView, type View } from './layout';
+import { POOL_EDGE_SCALE } from './shaders';
 import { syntheticPoolInfo, syntheticPoolStates } from './synthetic';
 import type { HeapSelection, RenderInfo, SlotRange } from './types';
 
@@ -172,6 +173,9 @@ export function installHarness(root: HTMLElement): HarnessApi {
       let blockFrames = 0;
       let minScale = Infinity;
       let maxScale = 0;
+      const modes: PanZoomResult['modes'] = { far: { frames: 0, ms: 0 }, mid: { frames: 0, ms: 0 }, blocks: { frames: 0, ms: 0 } };
+      let shown: 'far' | 'mid' | 'blocks' = 'far';
+      let last = performance.now();
       return new Promise((resolve) => {
         const step = (): void => {
           const t = (performance.now() - t0) / 1000;
@@ -181,16 +185,22 @@ export function installHarness(root: HTMLElement): HarnessApi {
           const v = { scale, x: cx - vp.width / 2 / scale, y: cy - vp.height / 2 / scale };
           minScale = Math.min(minScale, scale);
           maxScale = Math.max(maxScale, scale);
-          if (blocksVisible(v, vp)) blockFrames++;
+          shown = blocksVisible(v, vp) ? 'blocks' : scale >= POOL_EDGE_SCALE ? 'mid' : 'far';
+          if (shown === 'blocks') blockFrames++;
           m.setView(v);
         };
         frameHook = () => {
-          const t = (performance.now() - t0) / 1000;
+          const now = performance.now();
+          const t = (now - t0) / 1000;
           if (t >= seconds) {
             frameHook = null;
-            resolve({ frames, seconds: t, perSecond, blockFrames, minScale, maxScale });
+            resolve({ frames, seconds: t, perSecond, blockFrames, minScale, maxScale, modes });
             return;
           }
+          // The frame just drawn showed the view set after the previous one.
+          modes[shown].frames++;
+          modes[shown].ms += now - last;
+          last = now;
           frames++;
           const sec = Math.floor(t);
           perSecond[sec] = (perSecond[sec] ?? 0) + 1;

@@ -102,8 +102,8 @@ export function makeLayout(arenas: number, poolsPerArena: number, aspect = 1.6, 
     pitchY,
     arenasPerRow,
     tileRows,
-    width: Math.max(0, arenasPerRow * pitchX - gap),
-    height: Math.max(0, tileRows * pitchY - gap),
+    width: n === 0 ? 0 : arenasPerRow * pitchX - gap,
+    height: n === 0 ? 0 : tileRows * pitchY - gap,
   };
 }
 
