@@ -421,8 +421,13 @@ export class HeapMapController {
     });
   }
 
+  /** Whether an event is over the map itself, not an overlay (legend, tooltip) inside it. */
+  private onMap(e: Event): boolean {
+    return e.target === this.host || (e.target !== null && e.target === this.engine.element);
+  }
+
   private readonly onPointerDown = (e: PointerEvent): void => {
-    if (e.button !== 0) return;
+    if (e.button !== 0 || !this.onMap(e)) return;
     const p = this.local(e);
     const minimap = this.inMinimap(p);
     this.drag = { id: e.pointerId, x: p.x, y: p.y, moved: false, minimap };
@@ -453,7 +458,8 @@ export class HeapMapController {
       this.host.classList.add('dragging');
       return;
     }
-    this.hoverAt(p);
+    if (this.onMap(e)) this.hoverAt(p);
+    else this.setHover(null);
   };
 
   private readonly onPointerUp = (e: PointerEvent): void => {
@@ -475,6 +481,8 @@ export class HeapMapController {
   };
 
   private readonly onWheel = (e: WheelEvent): void => {
+    // Over the legend the wheel scrolls the legend.
+    if (!this.onMap(e)) return;
     e.preventDefault();
     const p = this.local(e);
     const unit = e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? this.viewport.height : 1;
@@ -511,6 +519,7 @@ export class HeapMapController {
   };
 
   private readonly onDoubleClick = (e: MouseEvent): void => {
+    if (!this.onMap(e)) return;
     const p = this.local(e);
     if (this.inMinimap(p)) return;
     const sel = this.pick(p, e.shiftKey);

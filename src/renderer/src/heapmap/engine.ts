@@ -22,9 +22,9 @@
  * redraws both caches whole (render textures lose their contents) and the frame. `destroy()`
  * frees textures, meshes and the context.
  *
- * pixi's Application is not used (its ticker would run a frame loop); `autoDetectRenderer` with
- * `skipExtensionImports` also keeps pixi's event and accessibility systems out: the controller
- * handles input itself.
+ * pixi's Application is not used (its ticker would run a frame loop), nor its system ticker
+ * (see init); `autoDetectRenderer` with `skipExtensionImports` also keeps pixi's event and
+ * accessibility systems out: the controller handles input itself.
  */
 import 'pixi.js/unsafe-eval';
 import {
@@ -37,6 +37,7 @@ import {
   RendererType,
   RenderTexture,
   Shader,
+  Ticker,
   UniformGroup,
   type WebGLRenderer,
 } from 'pixi.js';
@@ -397,7 +398,14 @@ export class HeapMapEngine {
 
   private async init(): Promise<void> {
     try {
+      // pixi's scheduler (for its texture GC) hangs on Ticker.system, which would run an
+      // animation-frame loop for as long as the page lives. The map frees what it creates and
+      // its render textures must never be collected (their contents would be lost), so the GC
+      // is off and the system ticker never starts: no frame is requested unless invalidate() asks.
+      Ticker.system.autoStart = false;
+      Ticker.system.stop();
       const renderer = await autoDetectRenderer({
+        gcActive: false,
         preference: 'webgl',
         width: this.viewport.width,
         height: this.viewport.height,

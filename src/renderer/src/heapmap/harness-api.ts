@@ -24,7 +24,8 @@ export interface HarnessDebug {
   stats: EngineStats;
   version: number;
   blocks: boolean;
-  minimap: boolean;
+  /** Where the minimap is (CSS px in the map), when shown. */
+  minimap: { x: number; y: number; width: number; height: number } | null;
   lost: boolean;
 }
 

@@ -85,6 +85,10 @@ export function installHarness(root: HTMLElement): HarnessApi {
       props.changed = null;
       props.selected = null;
       current = new Uint16Array(0);
+      selections.length = 0;
+      loads.length = 0;
+      pools = new Map();
+      synthetic = false;
       host = document.createElement('div');
       host.style.cssText = `position:absolute;left:0;top:0;width:${o.width}px;height:${o.height}px;`;
       root.appendChild(host);
