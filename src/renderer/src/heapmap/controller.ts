@@ -16,6 +16,7 @@ import {
   arenaCount,
   arenaRect,
   atlasKey,
+  BLOCK_ATLAS_MAX_BLOCKS,
   BLOCK_ATLAS_SIDE,
   blockAt,
   blockGrid,
@@ -73,6 +74,11 @@ const MAX_INFLIGHT = 12;
 const CLICK_SLOP = 4;
 const MINIMAP_MAX = { width: 200, height: 140 };
 const MINIMAP_MARGIN = 12;
+
+/** Blocks of a pool the map draws: the atlas holds at most BLOCK_ATLAS_MAX_BLOCKS (CPython: 1,021). */
+function drawnCapacity(info: PoolInfo): number {
+  return Math.min(info.capacity, info.blocks.length, BLOCK_ATLAS_MAX_BLOCKS);
+}
 
 export class HeapMapController {
   readonly engine: HeapMapEngine;
@@ -231,7 +237,7 @@ export class HeapMapController {
       if (sel.kind === 'block') {
         const info = this.cache.get(sel.slot);
         if (info) {
-          const b = blockRectInPool(info.capacity, sel.block);
+          const b = blockRectInPool(drawnCapacity(info), sel.block);
           rect = { x: rect.x + b.x - b.width * 2, y: rect.y + b.y - b.height * 2, width: b.width * 5, height: b.height * 5 };
         }
       }
@@ -346,7 +352,8 @@ export class HeapMapController {
       this.atlasSlot[key] = -1;
       return;
     }
-    this.engine.writeBlocks(key, slot, info.blocks, info.freeList, blockGrid(info.capacity).cols);
+    const cap = drawnCapacity(info);
+    this.engine.writeBlocks(key, slot, info.blocks.slice(0, cap), info.freeList, blockGrid(cap).cols);
     this.atlasSlot[key] = slot;
   }
 
@@ -537,7 +544,7 @@ export class HeapMapController {
     if (this.blocksOn) {
       const info = this.cache.get(hit.slot);
       if (info && info.carved && this.hasBlocks(hit.slot)) {
-        const b = blockAt(info.capacity, hit.fx, hit.fy);
+        const b = blockAt(drawnCapacity(info), hit.fx, hit.fy);
         if (b >= 0) return { kind: 'block', slot: hit.slot, block: b };
       }
     }
@@ -572,7 +579,7 @@ export class HeapMapController {
     const info = this.cache.get(hit.slot) ?? null;
     let block: number | null = null;
     if (this.blocksOn && info && info.carved && this.hasBlocks(hit.slot)) {
-      const b = blockAt(info.capacity, hit.fx, hit.fy);
+      const b = blockAt(drawnCapacity(info), hit.fx, hit.fy);
       block = b >= 0 ? b : null;
     }
     this.setHover({
