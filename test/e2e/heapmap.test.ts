@@ -201,6 +201,24 @@ describe.skipIf(!browserAvailable())('heap map in Chromium', () => {
     expect(await hm((h) => h.selections().length)).toBe(2);
   });
 
+  it('zooms to the pool under a double-click, and out with -', async () => {
+    const d = await mountHeap();
+    const c = centre(d.view, poolRect(d.layout, 2));
+    await b.page.mouse.dblclick(Math.round(c.x), Math.round(c.y));
+    await expect.poll(async () => (await debug()).view.scale).toBe(336); // (400 - 2 * 8% of 400) px per pool
+    const v = (await debug()).view;
+    const mid = screenToWorld(v, W / 2, H / 2);
+    expect(mid.x).toBeCloseTo(2.5, 9);
+    expect(mid.y).toBeCloseTo(0.5, 9);
+    expect(await hm((h) => h.selections())).toEqual([
+      { kind: 'pool', slot: 2 },
+      { kind: 'pool', slot: 2 },
+    ]);
+    await b.page.focus('[data-testid="heapmap"]');
+    await b.page.keyboard.press('-');
+    expect((await debug()).view.scale).toBeCloseTo(336 / 1.5, 9);
+  });
+
   it('outlines the selected pool and arena', async () => {
     const d = await mountHeap();
     await hm((h) => h.setSelected({ kind: 'pool', slot: 0 }));
