@@ -73,6 +73,8 @@ const MAX_INFLIGHT = 12;
 /** A press that moves less than this (CSS px) is a click, not a drag. */
 const CLICK_SLOP = 4;
 const MINIMAP_MAX = { width: 200, height: 140 };
+/** While the view moves, the UI (zoom readout, legend) hears of it at most this often (ms). */
+const UI_VIEW_INTERVAL = 120;
 const MINIMAP_MARGIN = 12;
 
 /** Blocks of a pool the map draws: the atlas holds at most BLOCK_ATLAS_MAX_BLOCKS (CPython: 1,021). */
@@ -107,6 +109,9 @@ export class HeapMapController {
   private readonly resizeObserver: ResizeObserver;
   private dprQuery: MediaQueryList | null = null;
   private destroyed = false;
+  private lastUiView = 0;
+  private uiTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastUiShape = '';
 
   constructor(
     private readonly host: HTMLElement,
@@ -214,6 +219,16 @@ export class HeapMapController {
     return this.statesVersion;
   }
 
+  /** Whether the current view draws blocks. */
+  get blocksShown(): boolean {
+    return this.blocksOn;
+  }
+
+  /** Where the minimap is, when shown. */
+  get minimapPlacement(): MinimapPlacement | null {
+    return this.minimap;
+  }
+
   setView(v: View): void {
     this.pristine = false;
     this.view = clampView(this.clampScale(v), this.layout, this.viewport);
@@ -268,7 +283,30 @@ export class HeapMapController {
     this.engine.setScene(this.view, this.blocksOn, this.selected, { slot: this.hoverSlot, block: this.hoverBlock });
     this.engine.setMinimap(this.minimap, this.view);
     if (this.blocksOn) this.syncBlocks();
-    this.ui.view({ view: { ...this.view }, viewport: { ...this.viewport }, layout: this.layout, fitScale: fit.scale, blocks: this.blocksOn, minimap: this.minimap });
+    this.pushView(fit.scale);
+  }
+
+  /**
+   * Tells the UI about the view: at once when what it shows changes shape (blocks, minimap,
+   * layout), else at most every UI_VIEW_INTERVAL ms with the latest view. DOM updates on every
+   * frame of a pan would cost the compositor more than the map itself in software WebGL.
+   */
+  private pushView(fitScale: number): void {
+    const shape = `${this.blocksOn}/${this.minimap !== null}/${this.layout.arenas}/${this.viewport.width}x${this.viewport.height}`;
+    const send = (): void => {
+      this.uiTimer = null;
+      this.lastUiView = performance.now();
+      this.lastUiShape = shape;
+      this.ui.view({ view: { ...this.view }, viewport: { ...this.viewport }, layout: this.layout, fitScale, blocks: this.blocksOn, minimap: this.minimap });
+    };
+    if (shape !== this.lastUiShape || performance.now() - this.lastUiView >= UI_VIEW_INTERVAL) {
+      if (this.uiTimer !== null) clearTimeout(this.uiTimer);
+      send();
+    } else if (this.uiTimer === null) {
+      this.uiTimer = setTimeout(() => {
+        if (!this.destroyed) this.pushView(fitView(this.layout, this.viewport).scale);
+      }, UI_VIEW_INTERVAL);
+    }
   }
 
   /** The minimap, when the view shows less than the whole map. */
@@ -617,6 +655,7 @@ export class HeapMapController {
     if (this.destroyed) return;
     this.destroyed = true;
     this.resizeObserver.disconnect();
+    if (this.uiTimer !== null) clearTimeout(this.uiTimer);
     this.dprQuery?.removeEventListener('change', this.onDprChange);
     this.host.removeEventListener('pointerdown', this.onPointerDown);
     this.host.removeEventListener('pointermove', this.onPointerMove);
