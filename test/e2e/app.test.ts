@@ -31,6 +31,9 @@ import { ipcHandlers } from '../../src/main/ipc';
 import { IPC_CHANNELS, type HostEvent, type PoolInfo } from '../../src/shared/protocol';
 import { defaultSettings } from '../../src/core/session/model';
 import { SESSION_MAGIC } from '../../src/core/session/format';
+import { poolRect, worldToScreen, type HeapLayout, type View } from '../../src/renderer/src/heapmap/layout';
+import { paletteColor, poolColor, ROW_UI, UI_BACKGROUND, type Theme } from '../../src/renderer/src/heapmap/palette';
+import { POOL_ARENA_NOT_LIVE, POOL_NEVER_CARVED, poolStateValue, POOL_USED } from '../../src/core/pymalloc/pool-state';
 
 const ROOT = resolve(__dirname, '../..');
 const WORKER = join(ROOT, 'out/worker/sim-worker.mjs');
@@ -94,7 +97,7 @@ async function startRig(): Promise<Rig> {
   const push = (e: HostEvent): void => {
     events.push(e);
     if (page === null) return;
-    void page.evaluate((j) => (window as unknown as { __pyheapEvent?: (j: string) => void }).__pyheapEvent?.(j), JSON.stringify(encode(e))).catch(() => undefined);
+    void page.evaluate((j) => (globalThis as unknown as PageGlobals).__pyheapEvent?.(j), JSON.stringify(encode(e))).catch(() => undefined);
   };
   const host = new SimulationHost({ createWorker: () => new Worker(WORKER) as unknown as WorkerLike, onEvent: push });
   const dialogs = {
@@ -128,18 +131,27 @@ async function startRig(): Promise<Rig> {
   return { b, host, controller, dialogs, dataDir, events };
 }
 
+/** What the tests touch of the page's globals (this file is compiled without DOM types). */
+interface PageGlobals {
+  __pyheapEvent?: (json: string) => void;
+  __pyheapApp?: { session: unknown; alignment: number; settled(): Promise<void> };
+  __pyheapMap?: () => { debugInfo(): { layout: unknown; view: unknown } | null } | undefined;
+  requestAnimationFrame(cb: () => void): number;
+  document: { documentElement: { dataset: Record<string, string | undefined> }; activeElement: { blur?: () => void } | null };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Helpers on the page
 // ---------------------------------------------------------------------------------------------
 
 /** Waits until the renderer has fetched everything the last events asked for, and drawn it. */
 async function settle(rig: Rig): Promise<void> {
-  await rig.b.page.waitForFunction(() => (window as unknown as { __pyheapApp?: { session: unknown } }).__pyheapApp?.session != null);
+  await rig.b.page.waitForFunction(() => (globalThis as unknown as PageGlobals).__pyheapApp?.session != null);
   for (let i = 0; i < 3; i++) {
     await rig.b.page.evaluate(async () => {
-      const app = (window as unknown as { __pyheapApp: { settled(): Promise<void> } }).__pyheapApp;
-      await app.settled();
-      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const g = globalThis as unknown as PageGlobals;
+      await g.__pyheapApp!.settled();
+      await new Promise<void>((r) => g.requestAnimationFrame(() => g.requestAnimationFrame(() => r())));
     });
     await new Promise((r) => setTimeout(r, 30));
   }
@@ -170,27 +182,67 @@ async function positionText(rig: Rig): Promise<string> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Where the heap map draws a pool
+// Where the heap map draws a pool, and in which colour
 // ---------------------------------------------------------------------------------------------
 
-/** Centre of pool `slot` in page pixels (the heap map's geometry). */
-async function poolCenter(rig: Rig, slot: number): Promise<{ x: number; y: number }> {
-  const box = (await rig.b.page.locator('[data-testid="heapmap"]').boundingBox())!;
-  // The stand-in map: 8x8 tiles of 10-px cells, 6 px apart, arenas left to right.
-  const CELL = 10;
-  const GAP = 6;
-  const tile = 8 * CELL + GAP;
-  const perRow = Math.max(1, Math.floor((box.width - GAP) / tile));
-  const a = Math.floor(slot / 64);
-  const o = slot % 64;
-  return {
-    x: box.x + GAP + (a % perRow) * tile + (o % 8) * CELL + CELL / 2 - 0.5,
-    y: box.y + GAP + Math.floor(a / perRow) * tile + Math.floor(o / 8) * CELL + CELL / 2 - 0.5,
-  };
+interface MapGeometry {
+  box: { x: number; y: number; width: number; height: number };
+  layout: HeapLayout;
+  view: View;
+  theme: Theme;
+  alignment: number;
+}
+
+async function mapGeometry(rig: Rig): Promise<MapGeometry> {
+  const page = rig.b.page;
+  const d = await page.evaluate(() => {
+    const w = globalThis as unknown as PageGlobals;
+    const info = w.__pyheapMap?.()?.debugInfo() ?? null;
+    return { info, theme: w.document.documentElement.dataset['theme'], alignment: w.__pyheapApp!.alignment };
+  });
+  expect(d.info, 'the heap map is up').not.toBeNull();
+  const box = (await page.locator('[data-testid="heapmap"]').boundingBox())!;
+  return { box, layout: d.info!.layout as HeapLayout, view: d.info!.view as View, theme: d.theme as Theme, alignment: d.alignment };
+}
+
+/** Centre of pool `slot` in page pixels. */
+function poolCenter(g: MapGeometry, slot: number): { x: number; y: number } {
+  const r = poolRect(g.layout, slot);
+  const s = worldToScreen(g.view, r.x + r.width / 2, r.y + r.height / 2);
+  return { x: g.box.x + s.x, y: g.box.y + s.y };
 }
 
 function colourDistance(a: readonly number[], b: readonly number[]): number {
   return Math.max(Math.abs(a[0]! - b[0]!), Math.abs(a[1]! - b[1]!), Math.abs(a[2]! - b[2]!));
+}
+
+/**
+ * Checks that each pool in `slots` is drawn in the colour of its state as the host has it now
+ * (heapmap/palette.ts: class hue, shade by fullness; never carved, not live...). Returns the
+ * states checked.
+ */
+async function expectPoolsDrawn(rig: Rig, img: Rgba, slots: number[]): Promise<number[]> {
+  const g = await mapGeometry(rig);
+  const states = await poolStates(rig);
+  // Slots past the array (no arena vector yet) are not live, and not drawn: there is no tile
+  // for them, and the map shows its background (checked at its centre).
+  const stateOf = (slot: number): number => states[slot] ?? POOL_ARENA_NOT_LIVE;
+  for (const slot of slots) {
+    let c: { x: number; y: number };
+    let want: readonly number[];
+    if (slot < states.length) {
+      c = poolCenter(g, slot);
+      expect(c.x > g.box.x && c.x < g.box.x + g.box.width && c.y > g.box.y && c.y < g.box.y + g.box.height, `pool ${slot} on screen`).toBe(true);
+      want = poolColor(g.theme, g.alignment, stateOf(slot));
+    } else {
+      expect(g.layout.arenas, 'no tiles for an empty pool-state array').toBe(0);
+      c = { x: g.box.x + g.box.width / 2, y: g.box.y + g.box.height / 2 };
+      want = paletteColor(g.theme, g.alignment, ROW_UI, UI_BACKGROUND);
+    }
+    const got = pixelAt(img, c.x, c.y);
+    expect(colourDistance(got, want), `pool ${slot} (state ${stateOf(slot)}) drawn as rgb(${want.join(',')}), got rgb(${got.slice(0, 3).join(',')})`).toBeLessThanOrEqual(3);
+  }
+  return slots.map(stateOf);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,9 +253,11 @@ const run = browserAvailable();
 
 describe.runIf(run)('the app in Chromium, bridged to the real simulation host', () => {
   let rig: Rig;
-  /** Pixels of each used pool at the end of `x = [1000, 2000]`, and of a never-carved pool. */
-  const colours = new Map<number, [number, number, number, number]>();
   let savedPath = '';
+  /** Pool states after `x = [1000, 2000]` on 3.13 (core/pymalloc/pool-state.ts): slots 0, 1, 2 in
+   * use by class 1 (the ints, 2 of 508 blocks), 3 (the list, 1 of 255) and 0 (the item array, 1
+   * of 1021), each at the lowest non-empty fullness; slot 10 never carved. */
+  const AFTER_RUN = [poolStateValue(POOL_USED, 1, 1), poolStateValue(POOL_USED, 3, 1), poolStateValue(POOL_USED, 0, 1), POOL_NEVER_CARVED];
 
   beforeAll(async () => {
     expect(existsSync(join(ROOT, 'out/renderer/index.html')), 'run `npx electron-vite build` first').toBe(true);
@@ -223,8 +277,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     expect(sum.arenasLive).toBe(0);
     expect(usedPools(await poolStates(rig))).toEqual([]);
     const img = await shot(rig, '01-empty');
-    const c = await poolCenter(rig, 0);
-    colours.set(-1, pixelAt(img, c.x, c.y));
+    expect(await expectPoolsDrawn(rig, img, [0, 1, 2, 10])).toEqual([POOL_ARENA_NOT_LIVE, POOL_ARENA_NOT_LIVE, POOL_ARENA_NOT_LIVE, POOL_ARENA_NOT_LIVE]);
     expect(rig.b.errors).toEqual([]);
   });
 
@@ -250,27 +303,18 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
       { slot: 1, szidx: 3 },
       { slot: 2, szidx: 0 },
     ]);
+    await rig.b.page.mouse.move(2, 2);
     const img = await shot(rig, '02-after-run');
-    const empty = colours.get(-1)!;
-    for (const { slot } of used) {
-      const c = await poolCenter(rig, slot);
-      const px = pixelAt(img, c.x, c.y);
-      colours.set(slot, px);
-      expect(colourDistance(px, empty), `pool ${slot} lit`).toBeGreaterThan(40);
-    }
-    // Three classes, three different colours.
-    expect(colourDistance(colours.get(0)!, colours.get(1)!)).toBeGreaterThan(20);
-    expect(colourDistance(colours.get(1)!, colours.get(2)!)).toBeGreaterThan(20);
-    // A pool never carved (ordinal 10 of the same arena) is not drawn as in use.
-    const fresh = await poolCenter(rig, 10);
-    const freshPx = pixelAt(img, fresh.x, fresh.y);
-    colours.set(10, freshPx);
-    for (const { slot } of used) expect(colourDistance(freshPx, colours.get(slot)!)).toBeGreaterThan(20);
+    expect(await expectPoolsDrawn(rig, img, [0, 1, 2, 10])).toEqual(AFTER_RUN);
+    // The three classes are told apart on screen, and from a pool never carved.
+    const g = await mapGeometry(rig);
+    const px = [0, 1, 2, 10].map((slot) => pixelAt(img, poolCenter(g, slot).x, poolCenter(g, slot).y));
+    for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) expect(colourDistance(px[i]!, px[j]!), `pools ${i} and ${j} differ`).toBeGreaterThan(4);
   });
 
   it('opens the pool inspector on the ints\' pool and reads its header values', async () => {
     const page = rig.b.page;
-    const c = await poolCenter(rig, 0);
+    const c = poolCenter(await mapGeometry(rig), 0);
     await page.mouse.click(c.x, c.y);
     await settle(rig);
     const header = page.locator('[data-testid="pool-header"]');
@@ -291,7 +335,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
 
   it('shows the list object\'s bytes and follows ob_item to its item array', async () => {
     const page = rig.b.page;
-    const c = await poolCenter(rig, 1);
+    const c = poolCenter(await mapGeometry(rig), 1);
     await page.mouse.click(c.x, c.y);
     await settle(rig);
     await page.locator('[data-testid="pool-blocks"] [aria-label="block 0"]').click();
@@ -330,7 +374,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
   it('scrubs the timeline back and forth; the position and the pixels follow', async () => {
     const page = rig.b.page;
     // Keys go to the app, not to a focused field.
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.blur?.());
     // Step back with the keyboard, one allocator call at a time, to the start.
     const seen: { slot: number; szidx: number }[][] = [];
     for (let p = 3; p >= 0; p--) {
@@ -342,25 +386,49 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     // Back at 0 nothing is allocated; at 1 only the first int's pool.
     expect(seen[3]).toEqual([]);
     expect(seen[2]).toEqual([{ slot: 0, szidx: 1 }]);
+    await page.mouse.move(2, 2);
     let img = await shot(rig, '06-timeline-start');
-    for (const slot of [0, 1, 2]) {
-      const c = await poolCenter(rig, slot);
-      expect(colourDistance(pixelAt(img, c.x, c.y), colours.get(slot)!), `pool ${slot} not lit at 0`).toBeGreaterThan(20);
-    }
+    expect(await expectPoolsDrawn(rig, img, [0, 1, 2, 10])).toEqual([POOL_ARENA_NOT_LIVE, POOL_ARENA_NOT_LIVE, POOL_ARENA_NOT_LIVE, POOL_ARENA_NOT_LIVE]);
     // Click the middle of the track: position 2 of 4.
     const track = (await page.locator('[data-testid="timeline-track"]').boundingBox())!;
     await page.mouse.click(track.x + track.width / 2, track.y + track.height / 2);
     await settle(rig);
     expect(await positionText(rig)).toBe('2 / 4');
+    await page.mouse.move(2, 2);
+    img = await shot(rig, '06b-timeline-middle');
+    // Two calls in: both ints, nothing else yet.
+    expect(await expectPoolsDrawn(rig, img, [0, 1, 2])).toEqual([poolStateValue(POOL_USED, 1, 1), POOL_NEVER_CARVED, POOL_NEVER_CARVED]);
     // Forward to the end: the pixels are the ones after the run again.
     await page.keyboard.press('End');
     await settle(rig);
     expect(await positionText(rig)).toBe('4 / 4');
     img = await shot(rig, '07-timeline-end');
-    for (const slot of [0, 1, 2]) {
-      const c = await poolCenter(rig, slot);
-      expect(colourDistance(pixelAt(img, c.x, c.y), colours.get(slot)!), `pool ${slot} lit again`).toBeLessThanOrEqual(2);
-    }
+    expect(await expectPoolsDrawn(rig, img, [0, 1, 2, 10])).toEqual(AFTER_RUN);
+
+    // Play from the start: it runs to the end and stops there.
+    await page.keyboard.press('Home');
+    await settle(rig);
+    expect(await positionText(rig)).toBe('0 / 4');
+    await page.getByTestId('play').click();
+    await expect.poll(() => positionText(rig)).toBe('4 / 4');
+    await expect.poll(() => page.getByTestId('play').getAttribute('aria-label')).toBe('play');
+
+    // A bookmark at 2; from the end, the previous marker is the bookmark (then the input at 0).
+    await page.mouse.click(track.x + track.width / 2, track.y + track.height / 2);
+    await settle(rig);
+    await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.blur?.());
+    await page.keyboard.press('b');
+    await expect.poll(async () => (await rig.host.request({ op: 'pause' })).ui.bookmarks).toEqual([{ op: 2, label: 'bookmark 1' }]);
+    await page.keyboard.press('End');
+    await settle(rig);
+    await page.keyboard.press('Shift+ArrowLeft');
+    await settle(rig);
+    expect(await positionText(rig)).toBe('2 / 4');
+    await page.keyboard.press('Shift+ArrowLeft');
+    await settle(rig);
+    expect(await positionText(rig)).toBe('0 / 4');
+    await page.keyboard.press('End');
+    await settle(rig);
   });
 
   it('marks a runtime error at its line and column in the editor', async () => {
@@ -391,9 +459,9 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     await page.getByRole('button', { name: 'New', exact: true }).click();
     await settle(rig);
     expect(await positionText(rig)).toBe('0 / 0');
+    await page.mouse.move(2, 2);
     let img = await shot(rig, '09-new-session');
-    const c0 = await poolCenter(rig, 0);
-    expect(colourDistance(pixelAt(img, c0.x, c0.y), colours.get(0)!)).toBeGreaterThan(20);
+    expect(await expectPoolsDrawn(rig, img, [0, 1, 2])).toEqual([POOL_ARENA_NOT_LIVE, POOL_ARENA_NOT_LIVE, POOL_ARENA_NOT_LIVE]);
 
     rig.dialogs.next.push(savedPath);
     await page.getByRole('button', { name: 'Open…' }).click();
@@ -401,12 +469,14 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     expect(await positionText(rig)).toBe(beforePos);
     expect(await rig.host.request({ op: 'query', query: { what: 'summary' } })).toEqual(before);
     expect(Array.from(await poolStates(rig))).toEqual(Array.from(beforeStates));
+    await page.mouse.move(2, 2);
     img = await shot(rig, '10-reopened');
-    for (const slot of [0, 1, 2]) {
-      const c = await poolCenter(rig, slot);
-      expect(colourDistance(pixelAt(img, c.x, c.y), colours.get(slot)!), `pool ${slot} after reopening`).toBeLessThanOrEqual(2);
-    }
+    expect(await expectPoolsDrawn(rig, img, [0, 1, 2, 10])).toEqual(AFTER_RUN);
     expect(await page.locator('.file').innerText()).toBe('scenario.pyheap');
+    // The layout fits 1280 x 800 with a file name in the top bar: nothing spills sideways.
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number }; querySelector(s: string): { scrollWidth: number } | null } }).document.querySelector('header')?.scrollWidth)).toBeLessThanOrEqual(1280);
+    // The bookmark came back with the session.
+    expect((await rig.host.request({ op: 'pause' })).ui.bookmarks).toEqual([{ op: 2, label: 'bookmark 1' }]);
   });
 
   it('shows statistics and the version panel', async () => {
@@ -431,15 +501,13 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     const name = 'edge_freelist_lifo.trace';
     const text = readFileSync(join(ROOT, 'test/fixtures/golden/pymalloc-3.11', name), 'utf8');
     const before = (await rig.host.request({ op: 'pause' })).total;
-    await page.evaluate(
-      ({ name, text }) => {
-        const dt = new DataTransfer();
-        dt.items.add(new File([text], name, { type: 'text/plain' }));
-        window.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-        window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-      },
-      { name, text },
-    );
+    // (A string, so this Node-side file needs no DOM types.)
+    await page.evaluate(`(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([${JSON.stringify(text)}], ${JSON.stringify(name)}, { type: 'text/plain' }));
+      window.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    })()`);
     await expect.poll(async () => (await rig.host.request({ op: 'pause' })).inputs.at(-1)?.label).toBe(`trace ${name}`);
     await settle(rig);
     const st = await rig.host.request({ op: 'pause' });

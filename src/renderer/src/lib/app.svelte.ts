@@ -29,6 +29,7 @@ import type {
   SizeClassRow,
 } from '../../../shared/protocol';
 import type { SessionSettings } from '../../../core/session/model';
+import { getProfile } from '../../../core/profiles';
 import type { WorkloadSpec } from '../../../core/workloads/spec';
 import { blockAddress, sameSelection, type HeapSelection } from './selection';
 import { hexAddress } from './format';
@@ -251,6 +252,11 @@ export class AppModel {
   // ===========================================================================================
   // Selection and inspector
   // ===========================================================================================
+
+  /** ALIGNMENT of the session's CPython: block size = (szidx + 1) * ALIGNMENT. */
+  get alignment(): number {
+    return this.session === null ? 16 : getProfile(this.session.python).alignment;
+  }
 
   get poolsPerArena(): number {
     return this.summary?.poolsPerArena ?? 64;

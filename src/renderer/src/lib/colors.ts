@@ -1,14 +1,14 @@
 /**
- * Colours of size classes and pool states for the panels (legends, the block strip, the size
- * class table), in step with the per-pool state bits of core/pymalloc/pool-state.ts.
+ * Colours of size classes and pool states in the panels (legends, the block strip, the size
+ * class table, the arena's pools): the heap map's own palette (heapmap/palette.ts), so a class
+ * has one colour everywhere.
  */
+import { classColor, cssRgb, poolColor, type Theme } from '../heapmap/palette';
 
-/** A hue per size class, spread around the wheel so neighbours differ. */
-export function classHue(szidx: number): number {
-  return (szidx * 137.508) % 360;
+export function classCss(theme: Theme, alignment: number, szidx: number): string {
+  return cssRgb(classColor(theme, alignment, szidx));
 }
 
-export function classColor(szidx: number, theme: 'dark' | 'light', fullness = 15): string {
-  const l = theme === 'dark' ? 38 + (fullness / 15) * 22 : 70 - (fullness / 15) * 24;
-  return `hsl(${classHue(szidx).toFixed(1)} 65% ${l.toFixed(1)}%)`;
+export function poolCss(theme: Theme, alignment: number, state: number): string {
+  return cssRgb(poolColor(theme, alignment, state));
 }

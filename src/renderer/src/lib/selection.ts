@@ -1,9 +1,10 @@
 /**
- * What is selected on the heap map and shown in the inspector. The same shape as the heap
- * map's `HeapSelection` (heapmap/types.ts): an arena, a pool slot (arena * pools per arena +
- * ordinal), or one block of a pool.
+ * What is selected on the heap map and shown in the inspector: the heap map's `HeapSelection`
+ * (an arena, a pool slot = arena * pools per arena + ordinal, or one block of a pool).
  */
-export type HeapSelection = { kind: 'arena'; arena: number } | { kind: 'pool'; slot: number } | { kind: 'block'; slot: number; block: number };
+import type { HeapSelection } from '../heapmap/types';
+
+export type { HeapSelection };
 
 export function sameSelection(a: HeapSelection | null, b: HeapSelection | null): boolean {
   if (a === null || b === null) return a === b;
