@@ -181,6 +181,12 @@ async function positionText(rig: Rig): Promise<string> {
   return (await rig.b.page.locator('[data-testid="position"]').innerText()).trim();
 }
 
+/** Waits for the timeline to show `text` ("position / total"), then for the view to catch up. */
+async function at(rig: Rig, text: string): Promise<void> {
+  await expect.poll(() => positionText(rig), { timeout: 20_000 }).toBe(text);
+  await settle(rig);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Where the heap map draws a pool, and in which colour
 // ---------------------------------------------------------------------------------------------
@@ -250,6 +256,8 @@ async function expectPoolsDrawn(rig: Rig, img: Rgba, slots: number[]): Promise<n
 // ---------------------------------------------------------------------------------------------
 
 const run = browserAvailable();
+/** Generous: CI runs this beside other test files on two cores. */
+const POLL = { timeout: 20_000 };
 
 describe.runIf(run)('the app in Chromium, bridged to the real simulation host', () => {
   let rig: Rig;
@@ -272,7 +280,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
   });
 
   it('starts on an empty 3.13 session with no arena drawn', async () => {
-    expect(await positionText(rig)).toBe('0 / 0');
+    await at(rig, '0 / 0');
     const sum = await rig.host.request({ op: 'query', query: { what: 'summary' } });
     expect(sum.arenasLive).toBe(0);
     expect(usedPools(await poolStates(rig))).toEqual([]);
@@ -289,7 +297,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     await page.keyboard.press('Control+Enter');
     await page.locator('[data-testid="transcript"] .entry').first().waitFor();
     await settle(rig);
-    expect(await positionText(rig)).toBe('4 / 4');
+    await at(rig, '4 / 4');
     // Ctrl+Enter ran it once: one transcript entry, no "wait for python" notice of a second run.
     expect(await page.locator('[data-testid="transcript"] .entry').count()).toBe(1);
     expect(await page.locator('.toast').count()).toBe(0);
@@ -354,7 +362,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     const info = await rig.host.request({ op: 'query', query: { what: 'block', address: target } });
     expect(info.pool).toBe(2);
     expect(info.sizeClass).toBe(0);
-    await expect.poll(async () => (await page.locator('[data-testid="inspector"] h2').innerText()).trim()).toBe(`Block ${info.block} 0x${info.address.toString(16)}`);
+    await expect.poll(async () => (await page.locator('[data-testid="inspector"] h2').innerText()).trim(), POLL).toBe(`Block ${info.block} 0x${info.address.toString(16)}`);
     expect(await page.locator('[data-testid="contents-what"]').innerText()).toBe('list items');
     // ob_item[1] points at the second int: 2000 in one 30-bit digit.
     await bv.locator('.note', { hasText: 'ob_item[1]' }).locator('button').click();
@@ -380,7 +388,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     for (let p = 3; p >= 0; p--) {
       await page.keyboard.press('ArrowLeft');
       await settle(rig);
-      expect(await positionText(rig)).toBe(`${p} / 4`);
+      await at(rig, `${p} / 4`);
       seen.push(usedPools(await poolStates(rig)));
     }
     // Back at 0 nothing is allocated; at 1 only the first int's pool.
@@ -393,7 +401,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     const track = (await page.locator('[data-testid="timeline-track"]').boundingBox())!;
     await page.mouse.click(track.x + track.width / 2, track.y + track.height / 2);
     await settle(rig);
-    expect(await positionText(rig)).toBe('2 / 4');
+    await at(rig, '2 / 4');
     await page.mouse.move(2, 2);
     img = await shot(rig, '06b-timeline-middle');
     // Two calls in: both ints, nothing else yet.
@@ -401,32 +409,32 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     // Forward to the end: the pixels are the ones after the run again.
     await page.keyboard.press('End');
     await settle(rig);
-    expect(await positionText(rig)).toBe('4 / 4');
+    await at(rig, '4 / 4');
     img = await shot(rig, '07-timeline-end');
     expect(await expectPoolsDrawn(rig, img, [0, 1, 2, 10])).toEqual(AFTER_RUN);
 
     // Play from the start: it runs to the end and stops there.
     await page.keyboard.press('Home');
     await settle(rig);
-    expect(await positionText(rig)).toBe('0 / 4');
+    await at(rig, '0 / 4');
     await page.getByTestId('play').click();
-    await expect.poll(() => positionText(rig)).toBe('4 / 4');
-    await expect.poll(() => page.getByTestId('play').getAttribute('aria-label')).toBe('play');
+    await expect.poll(() => positionText(rig), POLL).toBe('4 / 4');
+    await expect.poll(() => page.getByTestId('play').getAttribute('aria-label'), POLL).toBe('play');
 
     // A bookmark at 2; from the end, the previous marker is the bookmark (then the input at 0).
     await page.mouse.click(track.x + track.width / 2, track.y + track.height / 2);
     await settle(rig);
     await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.blur?.());
     await page.keyboard.press('b');
-    await expect.poll(async () => (await rig.host.request({ op: 'pause' })).ui.bookmarks).toEqual([{ op: 2, label: 'bookmark 1' }]);
+    await expect.poll(async () => (await rig.host.request({ op: 'pause' })).ui.bookmarks, POLL).toEqual([{ op: 2, label: 'bookmark 1' }]);
     await page.keyboard.press('End');
     await settle(rig);
     await page.keyboard.press('Shift+ArrowLeft');
     await settle(rig);
-    expect(await positionText(rig)).toBe('2 / 4');
+    await at(rig, '2 / 4');
     await page.keyboard.press('Shift+ArrowLeft');
     await settle(rig);
-    expect(await positionText(rig)).toBe('0 / 4');
+    await at(rig, '0 / 4');
     await page.keyboard.press('End');
     await settle(rig);
   });
@@ -452,13 +460,13 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     savedPath = join(rig.dataDir, 'scenario.pyheap');
     rig.dialogs.next.push(savedPath);
     await page.getByRole('button', { name: 'Save As…' }).click();
-    await expect.poll(() => existsSync(savedPath)).toBe(true);
+    await expect.poll(() => existsSync(savedPath), POLL).toBe(true);
     expect(Array.from(readFileSync(savedPath).subarray(0, 8))).toEqual(Array.from(SESSION_MAGIC));
 
     // A new, empty session: the pools go dark.
     await page.getByRole('button', { name: 'New', exact: true }).click();
     await settle(rig);
-    expect(await positionText(rig)).toBe('0 / 0');
+    await at(rig, '0 / 0');
     await page.mouse.move(2, 2);
     let img = await shot(rig, '09-new-session');
     expect(await expectPoolsDrawn(rig, img, [0, 1, 2])).toEqual([POOL_ARENA_NOT_LIVE, POOL_ARENA_NOT_LIVE, POOL_ARENA_NOT_LIVE]);
@@ -466,7 +474,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     rig.dialogs.next.push(savedPath);
     await page.getByRole('button', { name: 'Open…' }).click();
     await settle(rig);
-    expect(await positionText(rig)).toBe(beforePos);
+    await at(rig, beforePos);
     expect(await rig.host.request({ op: 'query', query: { what: 'summary' } })).toEqual(before);
     expect(Array.from(await poolStates(rig))).toEqual(Array.from(beforeStates));
     await page.mouse.move(2, 2);
@@ -508,12 +516,12 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
       window.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
       window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     })()`);
-    await expect.poll(async () => (await rig.host.request({ op: 'pause' })).inputs.at(-1)?.label).toBe(`trace ${name}`);
+    await expect.poll(async () => (await rig.host.request({ op: 'pause' })).inputs.at(-1)?.label, POLL).toBe(`trace ${name}`);
     await settle(rig);
     const st = await rig.host.request({ op: 'pause' });
     const ops = text.split('\n').filter((l) => /^[afr] /.test(l)).length;
     expect(st.total - before).toBe(ops);
-    expect(await positionText(rig)).toBe(`${st.total} / ${st.total}`);
+    await at(rig, `${st.total} / ${st.total}`);
     expect(await page.locator('.toast', { hasText: `Imported ${name}: ${ops} operations` }).count()).toBe(1);
   });
 
@@ -538,7 +546,7 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     expect(input.start).toBe(before);
     expect(input.end - input.start).toBeGreaterThan(0);
     expect(input.end - input.start).toBeLessThan(50_000_000);
-    expect(await positionText(rig)).toBe(`${st.total.toLocaleString('en-US')} / ${st.total.toLocaleString('en-US')}`);
+    await at(rig, `${st.total.toLocaleString('en-US')} / ${st.total.toLocaleString('en-US')}`);
     await shot(rig, '14-workload-cancelled');
   });
 });
