@@ -434,11 +434,37 @@ export class HeapMapEngine {
       canvas.addEventListener('webglcontextlost', this.onContextLost);
       canvas.addEventListener('webglcontextrestored', this.onContextRestored);
       this.host.prepend(canvas);
+      this.warmUp(this.renderer);
       this.invalidate();
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
       this.callbacks.onError?.(this.error);
     }
+  }
+
+  /**
+   * Compiles every program now, by drawing each once into a 1x1 scratch target: linking blocks
+   * the page for a moment per program (about half a second in all on SwiftShader, the numbers'
+   * program the most), which is better spent before the first heap arrives than in the middle
+   * of the first zoom.
+   */
+  private warmUp(r: WebGLRenderer): void {
+    const target = this.makeTarget(1, 1);
+    const modes: FrameMode[] = ['far', 'mid', 'blocks'];
+    for (const mode of modes) {
+      const mesh = new Mesh({ geometry: this.unitQuad, shader: this.frameShader(this.main, mode) });
+      r.render({ container: mesh, target, clear: false });
+      mesh.destroy();
+    }
+    for (const pass of [this.worldPass, this.flagPass, this.blockPass]) r.render({ container: pass.mesh, target, clear: false });
+    const one = (n: number): Float32Array => new Float32Array(4 * n);
+    this.mainOverlay.set(1, { aPosition: one(2), aColor: one(4) });
+    this.labels.set(1, { aPosition: one(2), aGlyph: one(2), aNumber: one(1) });
+    for (const batch of [this.mainOverlay, this.labels]) {
+      r.render({ container: batch.mesh, target, clear: false });
+      batch.set(0, {});
+    }
+    target.destroy(true);
   }
 
   private readonly onContextLost = (): void => {
