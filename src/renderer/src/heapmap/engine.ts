@@ -232,6 +232,7 @@ function quadsGeometry(rects: readonly Rect[]): Geometry {
 export class HeapMapEngine {
   private renderer: WebGLRenderer | null = null;
   private readonly stage = new Container();
+  private readonly empty = new Container();
   private readonly unitQuad = quadsGeometry([{ x: 0, y: 0, width: 1, height: 1 }]);
   private readonly worldProgram = GlProgram.from({ vertex: PASS_VERTEX, fragment: worldFragment(false), name: 'heapmap-world', preferredFragmentPrecision: 'highp' });
   private readonly flagProgram = GlProgram.from({ vertex: PASS_VERTEX, fragment: worldFragment(true), name: 'heapmap-world-blocks', preferredFragmentPrecision: 'highp' });
@@ -887,7 +888,12 @@ export class HeapMapEngine {
   /** Draws now, if the renderer is up and the context is not lost. Returns whether it drew. */
   renderNow(): boolean {
     const r = this.renderer;
-    if (this.destroyed || r === null || this.lost || r.context.isLost || this.layout === null) return false;
+    if (this.destroyed || r === null || this.lost || r.context.isLost) return false;
+    if (this.layout === null) {
+      // No heap yet: the background, rather than an undefined drawing buffer.
+      r.render({ container: this.empty, clear: true });
+      return true;
+    }
     this.drawCaches(r);
     this.buildScene();
     r.render({ container: this.stage, clear: false });
@@ -923,6 +929,7 @@ export class HeapMapEngine {
     }
     this.stage.removeChildren();
     this.stage.destroy();
+    this.empty.destroy();
     this.main.mesh.destroy();
     this.mini.mesh.destroy();
     for (const p of [this.worldPass, this.flagPass, this.blockPass]) {
