@@ -104,6 +104,13 @@ describe.skipIf(!browserAvailable())('heap map in Chromium', () => {
     await b?.close();
   });
 
+  it('shows the theme background for an empty heap', async () => {
+    await hm((h) => h.mount({ width: 640, height: 400 }));
+    await settle();
+    const img = await shot();
+    expectPixel(img, { x: 100, y: 300 }, dark(ROW_UI, UI_BACKGROUND), 'empty map');
+  });
+
   it('lays the heap out as layout.ts says and fits it', async () => {
     const d = await mountHeap();
     expect([d.layout.arenasPerRow, d.layout.tileRows, d.layout.width, d.layout.height]).toEqual([3, 2, 26, 17]);
