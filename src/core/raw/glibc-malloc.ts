@@ -70,13 +70,19 @@
  *   - invalid and double frees throw an Error naming the address (glibc aborts, when it
  *     detects them at all).
  *
- * Representation. Heap chunks are named by their offset from brkStart in 16-byte units, so
- * the keys of the Maps are small integers. `meta` maps each heap chunk except top to
- * size-in-units * 4 + state (in use, tcache, fastbin, bin); `foot` maps the end of each bin
- * chunk to its start (glibc's prev_size of the next chunk + its clear PREV_INUSE); the bin
- * index is one binary min-heap of start offsets per size, found through a two-level bitmap
- * for sizes < 1 MiB and a sorted array for larger sizes. mmapped chunks are a Map from chunk
- * address to size. No JavaScript object per chunk.
+ * Representation: a struct of typed arrays (no JavaScript object and no Map entry per chunk,
+ * so that a snapshot of the simulator, trace/snapshot.ts, is a few memcpys). Heap chunks are
+ * named by their offset from brkStart in 16-byte units, so they are small integers. `meta`
+ * maps each heap chunk except top to size-in-units * 4 + state (in use, tcache, fastbin, bin);
+ * `foot` maps the end of each bin chunk to its start (glibc's prev_size of the next chunk +
+ * its clear PREV_INUSE); both are `IntTable`s, hash tables in one Uint32Array each. The
+ * tcache is one Float64Array of 64 stacks of 7 chunk starts; each fastbin a stack in a
+ * Float64Array (`F64Stack`). The bin index (`BinIndex`) is one binary min-heap of chunk starts
+ * per size, all in one Float64Array pool, found through a two-level bitmap for sizes < 1 MiB
+ * and a sorted array for larger sizes. mmapped chunks are an IntTable from the chunk's page
+ * distance below mmapBase to its length in pages. Which structure holds a chunk never changes
+ * a result: every choice is made by size and address (LIFO stacks, lowest address of the
+ * smallest adequate size), not by an iteration order.
  *
  * Key invariant (checked by `checkInvariants`): the chunks tile [brkStart, brk) exactly, top
  * last; no two bin chunks are adjacent and no bin chunk borders top.
@@ -176,6 +182,505 @@ function checkInt(fn: string, what: string, n: number): void {
   }
 }
 
+// =========================================================================================
+// Typed-array building blocks (the state of GlibcMalloc is made of these, scalars and
+// typed arrays only, so that a snapshot is a few memcpys: see trace/snapshot.ts)
+// =========================================================================================
+
+/** Keys up to this are kept in an IntTable's typed array (stored as key + 1; 0 marks empty). */
+const NARROW_KEY_MAX = 0xffff_fffe;
+/** Values up to this are kept in an IntTable's typed array. */
+const NARROW_VALUE_MAX = 0xffff_ffff;
+/** A prime near 2^32 / golden ratio: Fibonacci hashing (consecutive and strided keys spread evenly). */
+const GOLDEN = 0x9e37_79b1;
+const TABLE_MIN_BITS = 4;
+
+/**
+ * A hash map from integers >= 0 to integers >= 0: open addressing with linear probing over one
+ * Uint32Array of (key + 1, value) pairs, a slot whose key word is 0 being empty; deletion
+ * shifts the following entries back (no tombstones). It doubles when more than 3/4 full and
+ * halves when less than 1/16 full. An entry whose key or value does not fit 32 bits (a brk
+ * heap past 64 GiB, a chunk of 16 GiB or more) lives in `wide`, a Map that stays empty in any
+ * ordinary session. No iteration order is promised (none of GlibcMalloc's results depends on
+ * one).
+ *
+ * Key invariant (checked by `check`): every entry sits in `slots` or in `wide`, never both;
+ * no empty slot lies between an entry's home slot and the slot it occupies.
+ */
+export class IntTable {
+  /** slots[2i] = key + 1 (0: empty), slots[2i + 1] = value. */
+  slots: Uint32Array;
+  /** log2 of the slot count. */
+  bits: number;
+  /** Entries in `slots`. */
+  narrow = 0;
+  /** Entries that do not fit 32 bits. */
+  readonly wide = new Map<number, number>();
+
+  constructor() {
+    this.bits = TABLE_MIN_BITS;
+    this.slots = new Uint32Array(2 << TABLE_MIN_BITS);
+  }
+
+  get size(): number {
+    return this.narrow + this.wide.size;
+  }
+
+  /** The value of `key`, or -1 when absent. */
+  get(key: number): number {
+    if (key >= 0 && key <= NARROW_KEY_MAX) {
+      const slots = this.slots;
+      const k = key + 1;
+      const mask = (1 << this.bits) - 1;
+      let i = Math.imul(k, GOLDEN) >>> (32 - this.bits);
+      for (;;) {
+        const x = slots[2 * i]!;
+        if (x === k) return slots[2 * i + 1]!;
+        if (x === 0) break;
+        i = (i + 1) & mask;
+      }
+    }
+    if (this.wide.size === 0) return -1;
+    const v = this.wide.get(key);
+    return v === undefined ? -1 : v;
+  }
+
+  has(key: number): boolean {
+    return this.get(key) >= 0;
+  }
+
+  set(key: number, value: number): void {
+    if (key >= 0 && key <= NARROW_KEY_MAX && value >= 0 && value <= NARROW_VALUE_MAX) {
+      if (this.wide.size > 0) this.wide.delete(key);
+      const slots = this.slots;
+      const k = key + 1;
+      const mask = (1 << this.bits) - 1;
+      let i = Math.imul(k, GOLDEN) >>> (32 - this.bits);
+      for (;;) {
+        const x = slots[2 * i]!;
+        if (x === k) {
+          slots[2 * i + 1] = value;
+          return;
+        }
+        if (x === 0) break;
+        i = (i + 1) & mask;
+      }
+      slots[2 * i] = k;
+      slots[2 * i + 1] = value;
+      if (++this.narrow * 4 > (mask + 1) * 3) this.rehash(this.bits + 1);
+      return;
+    }
+    this.deleteNarrow(key);
+    this.wide.set(key, value);
+  }
+
+  /** Removes `key`; returns whether it was there. */
+  delete(key: number): boolean {
+    if (this.deleteNarrow(key)) return true;
+    return this.wide.size > 0 && this.wide.delete(key);
+  }
+
+  /** Calls `fn` for every entry (slot order, then `wide`). */
+  forEach(fn: (key: number, value: number) => void): void {
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i += 2) if (slots[i] !== 0) fn(slots[i]! - 1, slots[i + 1]!);
+    for (const [k, v] of this.wide) fn(k, v);
+  }
+
+  /** Verifies the invariant; returns a message describing the first violation, or null. */
+  check(): string | null {
+    const slots = this.slots;
+    const mask = (1 << this.bits) - 1;
+    let n = 0;
+    for (let i = 0; i <= mask; i++) {
+      const k = slots[2 * i]!;
+      if (k === 0) continue;
+      n++;
+      for (let j = Math.imul(k, GOLDEN) >>> (32 - this.bits); j !== i; j = (j + 1) & mask) {
+        if (slots[2 * j] === 0) return `key ${k - 1} is not reachable from its home slot`;
+      }
+      if (this.wide.has(k - 1)) return `key ${k - 1} is both narrow and wide`;
+    }
+    if (n !== this.narrow) return `${n} narrow entries, counted ${this.narrow}`;
+    for (const [k, v] of this.wide) {
+      if (k >= 0 && k <= NARROW_KEY_MAX && v >= 0 && v <= NARROW_VALUE_MAX) return `key ${k} is wide but fits`;
+    }
+    return null;
+  }
+
+  private deleteNarrow(key: number): boolean {
+    if (!(key >= 0 && key <= NARROW_KEY_MAX) || this.narrow === 0) return false;
+    const slots = this.slots;
+    const k = key + 1;
+    const bits = this.bits;
+    const mask = (1 << bits) - 1;
+    let i = Math.imul(k, GOLDEN) >>> (32 - bits);
+    for (;;) {
+      const x = slots[2 * i]!;
+      if (x === k) break;
+      if (x === 0) return false;
+      i = (i + 1) & mask;
+    }
+    // Backward shift: move up every later entry of the run whose home is not in (i, j].
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const x = slots[2 * j]!;
+      if (x === 0) break;
+      const home = Math.imul(x, GOLDEN) >>> (32 - bits);
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        slots[2 * i] = x;
+        slots[2 * i + 1] = slots[2 * j + 1]!;
+        i = j;
+      }
+    }
+    slots[2 * i] = 0;
+    slots[2 * i + 1] = 0;
+    if (--this.narrow * 16 < mask + 1 && bits > TABLE_MIN_BITS) this.rehash(bits - 1);
+    return true;
+  }
+
+  private rehash(bits: number): void {
+    const old = this.slots;
+    const slots = new Uint32Array(2 << bits);
+    const mask = (1 << bits) - 1;
+    for (let s = 0; s < old.length; s += 2) {
+      const k = old[s]!;
+      if (k === 0) continue;
+      let i = Math.imul(k, GOLDEN) >>> (32 - bits);
+      while (slots[2 * i] !== 0) i = (i + 1) & mask;
+      slots[2 * i] = k;
+      slots[2 * i + 1] = old[s + 1]!;
+    }
+    this.slots = slots;
+    this.bits = bits;
+  }
+}
+
+/** A stack of numbers in a Float64Array that grows by doubling and shrinks when a quarter full. */
+class F64Stack {
+  data = new Float64Array(8);
+  length = 0;
+
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const d = new Float64Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.length++] = x;
+  }
+
+  /** The top element, removed (the stack must not be empty). */
+  pop(): number {
+    const x = this.data[--this.length]!;
+    if (this.length < this.data.length >>> 2 && this.data.length > 64) this.data = this.data.slice(0, this.data.length >>> 1);
+    return x;
+  }
+}
+
+/** Smallest entries of a heap's segment in the pool. */
+const HEAP_MIN_CAP = 4;
+
+/**
+ * The best-fit index of bin chunks: for each size (units) with free chunks, a binary min-heap
+ * of their starts, so the lowest address of a size is at hand; the sizes are found through a
+ * two-level bitmap below SMALL_CLASSES units and a sorted array above.
+ *
+ * The heaps live in one Float64Array `pool`: heap `h` (an id found by `heapOf`, size -> id)
+ * holds `hLen[h]` entries at pool[hOff[h] ..] in a segment of `hCap[h]` (a power of two) slots.
+ * A heap that outgrows its segment moves to a segment twice as large at the end of the pool
+ * (`poolTop`); the segments left behind are `garbage`, squeezed out when the pool is full or
+ * mostly garbage (`compact`). `pos` maps a chunk start to its index in its heap.
+ */
+class BinIndex {
+  readonly words = new Uint32Array(SMALL_CLASSES >>> 5);
+  readonly summary = new Uint32Array(SMALL_CLASSES >>> 10);
+  /** Sorted distinct sizes >= SMALL_CLASSES with a non-empty heap: bigSizes[0 .. bigN). */
+  bigSizes = new Float64Array(4);
+  bigN = 0;
+
+  /** Size -> heap id. */
+  readonly heapOf = new IntTable();
+  /** Chunk start -> its index in its size's heap. */
+  readonly pos = new IntTable();
+  pool = new Float64Array(64);
+  poolTop = 0;
+  /** Pool slots in segments no heap uses. */
+  garbage = 0;
+  /** Per heap id: segment offset (next free id while the id is free), length, capacity, size. */
+  hOff = new Int32Array(8);
+  hLen = new Int32Array(8);
+  hCap = new Int32Array(8);
+  hSize = new Float64Array(8);
+  /** Heap ids used so far (free ones are listed from `freeId` through hOff). */
+  nIds = 0;
+  freeId = -1;
+
+  /** Smallest size >= need (units) with a free bin chunk, or -1. */
+  findBest(need: number): number {
+    if (need < SMALL_CLASSES) {
+      const words = this.words;
+      const w = need >>> 5;
+      const bits = words[w]! & (-1 << (need & 31));
+      if (bits !== 0) return (w << 5) + ctz(bits);
+      let next = w + 1;
+      while (next < words.length) {
+        const sw = next >>> 5;
+        const sbits = this.summary[sw]! & (-1 << (next & 31));
+        if (sbits !== 0) {
+          const ww = (sw << 5) + ctz(sbits);
+          return (ww << 5) + ctz(words[ww]!);
+        }
+        next = (sw + 1) << 5;
+      }
+    }
+    const big = this.bigSizes;
+    let lo = 0;
+    let hi = this.bigN;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (big[mid]! < need) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.bigN ? big[lo]! : -1;
+  }
+
+  /** The lowest start among free chunks of `s` units, or -1 when there is none. */
+  first(s: number): number {
+    const h = this.heapOf.get(s);
+    return h < 0 ? -1 : this.pool[this.hOff[h]!]!;
+  }
+
+  /** Whether chunk `u` is indexed as a free chunk of `s` units. */
+  holds(u: number, s: number): boolean {
+    const h = this.heapOf.get(s);
+    const i = this.pos.get(u);
+    return h >= 0 && i >= 0 && i < this.hLen[h]! && this.pool[this.hOff[h]! + i] === u;
+  }
+
+  insert(u: number, s: number): void {
+    let h = this.heapOf.get(s);
+    if (h < 0) {
+      h = this.newHeap(s);
+      this.heapOf.set(s, h);
+      if (s < SMALL_CLASSES) {
+        this.words[s >>> 5] |= 1 << (s & 31);
+        this.summary[s >>> 10] |= 1 << ((s >>> 5) & 31);
+      } else {
+        this.addBig(s);
+      }
+    } else if (this.hLen[h] === this.hCap[h]) {
+      this.move(h, this.hCap[h]! * 2);
+    }
+    const n = this.hLen[h]++;
+    this.siftUp(this.hOff[h]!, n, u);
+  }
+
+  /** Removes chunk `u` of `s` units (it must be indexed). */
+  remove(u: number, s: number): void {
+    const h = this.heapOf.get(s);
+    const pos = this.pos;
+    const i = pos.get(u);
+    if (h < 0 || i < 0) throw new Error(`glibc malloc: chunk ${u} of ${s * UNIT} bytes is not in the bin index (corrupt state)`);
+    pos.delete(u);
+    const off = this.hOff[h]!;
+    const n = --this.hLen[h]!;
+    const pool = this.pool;
+    const last = pool[off + n]!;
+    if (i < n) {
+      if (i > 0 && pool[off + ((i - 1) >> 1)]! > last) this.siftUp(off, i, last);
+      else this.siftDown(off, n, i, last);
+    }
+    if (n > 0) return;
+    this.heapOf.delete(s);
+    this.garbage += this.hCap[h]!;
+    this.hLen[h] = 0;
+    this.hCap[h] = 0;
+    this.hOff[h] = this.freeId;
+    this.freeId = h;
+    if (s < SMALL_CLASSES) {
+      const w = s >>> 5;
+      const x = (this.words[w] = this.words[w]! & ~(1 << (s & 31)));
+      if (x === 0) this.summary[w >>> 5] = this.summary[w >>> 5]! & ~(1 << (w & 31));
+    } else {
+      this.removeBig(s);
+    }
+    if (this.garbage * 4 > this.pool.length * 3 && this.pool.length > 1024) this.compact(0);
+  }
+
+  /** Verifies the heaps against the bitmap and `pos`; a message for the first violation, or null. */
+  check(): string | null {
+    for (const t of [this.heapOf, this.pos]) {
+      const e = t.check();
+      if (e !== null) return e;
+    }
+    let live = 0;
+    let entries = 0;
+    let used = 0;
+    for (let h = 0; h < this.nIds; h++) {
+      const n = this.hLen[h]!;
+      if (n === 0) continue;
+      live++;
+      entries += n;
+      used += this.hCap[h]!;
+      const s = this.hSize[h]!;
+      const off = this.hOff[h]!;
+      if (this.heapOf.get(s) !== h) return `heap of size ${s * UNIT} not found by its size`;
+      if (n > this.hCap[h]! || off + this.hCap[h]! > this.poolTop) return `heap of size ${s * UNIT} outside its segment`;
+      for (let i = 0; i < n; i++) {
+        if (i > 0 && this.pool[off + ((i - 1) >> 1)]! > this.pool[off + i]!) return `heap order for size ${s * UNIT}`;
+        if (this.pos.get(this.pool[off + i]!) !== i) return `position of ${this.pool[off + i]} in the heap of size ${s * UNIT}`;
+      }
+      const marked = s < SMALL_CLASSES ? (this.words[s >>> 5]! & (1 << (s & 31))) !== 0 : this.bigSizes.subarray(0, this.bigN).includes(s);
+      if (!marked) return `size ${s * UNIT} not marked`;
+    }
+    if (live !== this.heapOf.size) return `${this.heapOf.size} sizes, ${live} heaps`;
+    if (entries !== this.pos.size) return `${this.pos.size} positions, ${entries} heap entries`;
+    if (used + this.garbage !== this.poolTop) return `pool: ${used} used + ${this.garbage} garbage != ${this.poolTop}`;
+    let bits = 0;
+    for (let w = 0; w < this.words.length; w++) {
+      const x = this.words[w]!;
+      bits += popcount(x);
+      if ((x !== 0) !== ((this.summary[w >>> 5]! & (1 << (w & 31))) !== 0)) return `summary bit of word ${w}`;
+    }
+    if (bits + this.bigN !== live) return 'bitmap size count';
+    for (let i = 1; i < this.bigN; i++) if (!(this.bigSizes[i - 1]! < this.bigSizes[i]!)) return 'big sizes not sorted';
+    return null;
+  }
+
+  private newHeap(s: number): number {
+    let h = this.freeId;
+    if (h >= 0) {
+      this.freeId = this.hOff[h]!;
+    } else {
+      h = this.nIds++;
+      if (h === this.hOff.length) {
+        const n = h * 2;
+        this.hOff = grownInt32(this.hOff, n);
+        this.hLen = grownInt32(this.hLen, n);
+        this.hCap = grownInt32(this.hCap, n);
+        const z = new Float64Array(n);
+        z.set(this.hSize);
+        this.hSize = z;
+      }
+    }
+    this.hSize[h] = s;
+    this.hLen[h] = 0;
+    this.hCap[h] = HEAP_MIN_CAP;
+    this.hOff[h] = this.bump(HEAP_MIN_CAP);
+    return h;
+  }
+
+  /** Moves heap `h` to a new segment of `cap` slots at the end of the pool. */
+  private move(h: number, cap: number): void {
+    const off = this.bump(cap);
+    const from = this.hOff[h]!; // (bump may compact, which moves the heap: read it after)
+    this.pool.copyWithin(off, from, from + this.hLen[h]!);
+    this.garbage += this.hCap[h]!;
+    this.hOff[h] = off;
+    this.hCap[h] = cap;
+  }
+
+  /** Offset of `n` fresh slots at the end of the pool, compacting or growing it first if needed. */
+  private bump(n: number): number {
+    if (this.poolTop + n > this.pool.length) this.compact(n);
+    const off = this.poolTop;
+    this.poolTop += n;
+    return off;
+  }
+
+  /**
+   * Rewrites the pool with the live segments packed from 0, in heap id order, in a buffer with
+   * room for `extra` more slots and at least as many again as the live ones.
+   */
+  private compact(extra: number): void {
+    const used = this.poolTop - this.garbage;
+    let len = 64;
+    while (len < 2 * used + extra) len *= 2;
+    const old = this.pool;
+    const pool = len === old.length && this.garbage === 0 ? old : new Float64Array(len);
+    if (pool !== old) {
+      let top = 0;
+      for (let h = 0; h < this.nIds; h++) {
+        if (this.hLen[h] === 0) continue;
+        const off = this.hOff[h]!;
+        pool.set(old.subarray(off, off + this.hLen[h]!), top);
+        this.hOff[h] = top;
+        top += this.hCap[h]!;
+      }
+      this.pool = pool;
+      this.poolTop = top;
+      this.garbage = 0;
+    }
+  }
+
+  private addBig(s: number): void {
+    let big = this.bigSizes;
+    const n = this.bigN;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (big[mid]! < s) lo = mid + 1;
+      else hi = mid;
+    }
+    if (n === big.length) {
+      const b = new Float64Array(n * 2);
+      b.set(big);
+      this.bigSizes = big = b;
+    }
+    big.copyWithin(lo + 1, lo, n);
+    big[lo] = s;
+    this.bigN = n + 1;
+  }
+
+  private removeBig(s: number): void {
+    const big = this.bigSizes;
+    const i = big.subarray(0, this.bigN).indexOf(s);
+    big.copyWithin(i, i + 1, this.bigN);
+    big[--this.bigN] = 0;
+  }
+
+  private siftUp(off: number, i: number, x: number): void {
+    const pool = this.pool;
+    const pos = this.pos;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pu = pool[off + p]!;
+      if (pu < x) break;
+      pool[off + i] = pu;
+      pos.set(pu, i);
+      i = p;
+    }
+    pool[off + i] = x;
+    pos.set(x, i);
+  }
+
+  /** Sifts `x` down from index `i` of the heap at `off` of `n` entries. */
+  private siftDown(off: number, n: number, i: number, x: number): void {
+    const pool = this.pool;
+    const pos = this.pos;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && pool[off + r]! < pool[off + l]! ? r : l;
+      const cu = pool[off + c]!;
+      if (cu >= x) break;
+      pool[off + i] = cu;
+      pos.set(cu, i);
+      i = c;
+    }
+    pool[off + i] = x;
+    pos.set(x, i);
+  }
+}
+
+function grownInt32(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
+
 export class GlibcMalloc implements RawAllocator {
   readonly space: AddressSpace;
   readonly memoryLimit: number | undefined;
@@ -190,26 +695,23 @@ export class GlibcMalloc implements RawAllocator {
   /** Size of top in units; 0 before the first sbrk. */
   private topS = 0;
   /** Chunk start -> size * 4 + state, for every heap chunk but top. */
-  private readonly meta = new Map<number, number>();
+  private readonly meta = new IntTable();
   /** End of a bin chunk -> its start. */
-  private readonly foot = new Map<number, number>();
-  /** tcache bins (stacks of chunk starts), index (size - 32) / 16. */
-  private readonly tcache: number[][] = [];
+  private readonly foot = new IntTable();
+  /**
+   * tcache bins, index i = (size - 32) / 16: stacks of chunk starts at
+   * tcache[i * TCACHE_FILL_COUNT ..], tcacheCount[i] of them.
+   */
+  private readonly tcache = new Float64Array(TCACHE_MAX_BINS * TCACHE_FILL_COUNT);
+  private readonly tcacheCount = new Uint8Array(TCACHE_MAX_BINS);
   /** fastbins (stacks of chunk starts), index size / 16 - 2. */
-  private readonly fastbins: number[][] = [];
+  private readonly fastbins: F64Stack[] = [];
 
-  // ---- the best-fit index of bin chunks ----
-  /** Size -> binary min-heap of chunk starts of that size. */
-  private readonly binHeaps = new Map<number, number[]>();
-  /** Chunk start -> its position in its size's heap. */
-  private readonly binPos = new Map<number, number>();
-  private readonly words = new Uint32Array(SMALL_CLASSES >>> 5);
-  private readonly summary = new Uint32Array(SMALL_CLASSES >>> 10);
-  /** Sorted distinct sizes >= SMALL_CLASSES with a non-empty heap. */
-  private readonly bigSizes: number[] = [];
+  /** The best-fit index of bin chunks. */
+  private readonly bins = new BinIndex();
 
-  // ---- mmapped chunks: chunk address -> size in bytes ----
-  private readonly mmapped = new Map<number, number>();
+  // ---- mmapped chunks: (mmapBase - chunk) / page -> length / page ----
+  private readonly mmapped = new IntTable();
   private mmappedBytes = 0;
 
   // ---- counters (units) ----
@@ -226,8 +728,7 @@ export class GlibcMalloc implements RawAllocator {
     this.space = space;
     this.base = space.brkStart;
     this.memoryLimit = options.memoryLimit;
-    for (let i = 0; i < TCACHE_MAX_BINS; i++) this.tcache.push([]);
-    for (let i = 0; i < MAX_FAST_U - 1; i++) this.fastbins.push([]);
+    for (let i = 0; i < MAX_FAST_U - 1; i++) this.fastbins.push(new F64Stack());
   }
 
   // =========================================================================================
@@ -238,9 +739,9 @@ export class GlibcMalloc implements RawAllocator {
     checkInt('malloc', 'size', size);
     const nb = requestUnits(size);
     if (nb < 0) return 0;
-    const t = this.tcache[nb - MIN_U];
-    if (t !== undefined && t.length > 0) {
-      const u = t.pop()!;
+    const ti = nb - MIN_U;
+    if (ti < TCACHE_MAX_BINS && this.tcacheCount[ti]! > 0) {
+      const u = this.tcache[ti * TCACHE_FILL_COUNT + --this.tcacheCount[ti]!]!;
       this.tcacheN--;
       this.tcacheU -= nb;
       this.meta.set(u, nb * 4);
@@ -276,13 +777,13 @@ export class GlibcMalloc implements RawAllocator {
     if (off >= 0 && off < this.topU * UNIT) {
       const u = off / UNIT;
       const v = this.meta.get(u);
-      if (v === undefined || v % 4 !== ST_INUSE) throw new Error(this.deadMessage('realloc', address, v));
+      if (v < 0 || v % 4 !== ST_INUSE) throw new Error(this.deadMessage('realloc', address, v));
       const nb = requestUnits(size);
       if (nb < 0) return 0;
       return this.reallocHeap(address, u, v / 4, nb);
     }
-    const len = this.mmapped.get(c);
-    if (len === undefined) throw new Error(this.deadMessage('realloc', address, undefined));
+    const len = this.mmappedLength(c);
+    if (len < 0) throw new Error(this.deadMessage('realloc', address, -1));
     const nb = requestUnits(size);
     if (nb < 0) return 0;
     const moved = this.mremapChunk(c, len, pageAlignUp(nb * UNIT + SIZE_SZ));
@@ -302,15 +803,15 @@ export class GlibcMalloc implements RawAllocator {
     if (off >= 0 && off < this.topU * UNIT) {
       const u = off / UNIT;
       const v = this.meta.get(u);
-      if (v === undefined || v % 4 !== ST_INUSE) throw new Error(this.deadMessage('free', address, v));
+      if (v < 0 || v % 4 !== ST_INUSE) throw new Error(this.deadMessage('free', address, v));
       const s = v / 4;
       this.inUseN--;
       this.inUseU -= s;
       this.intFree(u, s);
       return;
     }
-    const len = this.mmapped.get(c);
-    if (len === undefined) throw new Error(this.deadMessage('free', address, undefined));
+    const len = this.mmappedLength(c);
+    if (len < 0) throw new Error(this.deadMessage('free', address, -1));
     const nomask = len + IS_MMAPPED;
     if (nomask > this.mmapThreshold && nomask <= DEFAULT_MMAP_THRESHOLD_MAX) {
       this.mmapThreshold = len;
@@ -336,11 +837,11 @@ export class GlibcMalloc implements RawAllocator {
     const off = c - this.base;
     if (off >= 0 && off < this.topU * UNIT) {
       const v = this.meta.get(off / UNIT);
-      if (v === undefined || v % 4 !== ST_INUSE) throw new Error(this.deadMessage('usableSize', address, v));
+      if (v < 0 || v % 4 !== ST_INUSE) throw new Error(this.deadMessage('usableSize', address, v));
       return (v / 4) * UNIT - SIZE_SZ;
     }
-    const len = this.mmapped.get(c);
-    if (len === undefined) throw new Error(this.deadMessage('usableSize', address, undefined));
+    const len = this.mmappedLength(c);
+    if (len < 0) throw new Error(this.deadMessage('usableSize', address, -1));
     return len - CHUNK_HDR_SZ;
   }
 
@@ -358,15 +859,15 @@ export class GlibcMalloc implements RawAllocator {
       if (this.meta.has(q - 1)) return this.heapInfo(q - 1);
       let u = 0;
       for (;;) {
-        const s = Math.floor(this.meta.get(u)! / 4);
+        const s = Math.floor(this.heapMeta(u) / 4);
         if (u + s > q) return this.heapInfo(u);
         u += s;
       }
     }
     const m = this.space.find(address);
     if (m === null) return null;
-    const len = this.mmapped.get(m.start);
-    if (len === undefined) return null;
+    const len = this.mmappedLength(m.start);
+    if (len < 0) return null;
     return { chunk: m.start, size: len, inUse: true, mmapped: true, prevInUse: false, bin: null };
   }
 
@@ -378,9 +879,11 @@ export class GlibcMalloc implements RawAllocator {
       u += info.size / UNIT;
     }
     if (this.topS > 0) yield this.topInfo();
-    const starts = [...this.mmapped.keys()].sort((a, b) => a - b);
+    const starts: number[] = [];
+    this.mmapped.forEach((k) => starts.push(this.space.mmapBase - k * PAGE_SIZE));
+    starts.sort((a, b) => a - b);
     for (const c of starts) {
-      yield { chunk: c, size: this.mmapped.get(c)!, inUse: true, mmapped: true, prevInUse: false, bin: null };
+      yield { chunk: c, size: this.mmappedLength(c), inUse: true, mmapped: true, prevInUse: false, bin: null };
     }
   }
 
@@ -416,9 +919,15 @@ export class GlibcMalloc implements RawAllocator {
     const units = [0, 0, 0, 0];
     let prevBin = false;
     let count = 0;
+    for (const [name, t] of [['meta', this.meta], ['foot', this.foot], ['mmapped', this.mmapped]] as const) {
+      const e = t.check();
+      if (e !== null) fail(`${name}: ${e}`);
+    }
+    const binsError = this.bins.check();
+    if (binsError !== null) fail(`bin index: ${binsError}`);
     for (let u = 0; u < this.topU; ) {
       const v = this.meta.get(u);
-      if (v === undefined) return fail(`no chunk at ${hex(this.base + u * UNIT)}`);
+      if (v < 0) return fail(`no chunk at ${hex(this.base + u * UNIT)}`);
       const s = Math.floor(v / 4);
       const st = v % 4;
       if (s < MIN_U) fail(`chunk ${hex(this.base + u * UNIT)} of ${s * UNIT} bytes`);
@@ -428,9 +937,7 @@ export class GlibcMalloc implements RawAllocator {
       if (st === ST_BIN) {
         if (prevBin) fail(`adjacent free chunks at ${hex(this.base + u * UNIT)}`);
         if (this.foot.get(u + s) !== u) fail(`bad footer of ${hex(this.base + u * UNIT)}`);
-        const h = this.binHeaps.get(s);
-        const i = this.binPos.get(u);
-        if (h === undefined || i === undefined || h[i] !== u) fail(`bin chunk ${hex(this.base + u * UNIT)} not indexed`);
+        if (!this.bins.holds(u, s)) fail(`bin chunk ${hex(this.base + u * UNIT)} not indexed`);
       } else if (this.foot.has(u + s)) fail(`footer after non-bin chunk ${hex(this.base + u * UNIT)}`);
       prevBin = st === ST_BIN;
       u += s;
@@ -438,7 +945,7 @@ export class GlibcMalloc implements RawAllocator {
     }
     if (prevBin) fail('a bin chunk borders top');
     if (count !== this.meta.size) fail(`${this.meta.size - count} chunks outside the heap walk`);
-    if (this.foot.size !== this.binN || this.binPos.size !== this.binN) fail('bin index size');
+    if (this.foot.size !== this.binN || this.bins.pos.size !== this.binN) fail('bin index size');
     const expect: [string, number, number, number, number][] = [
       ['in-use', n[ST_INUSE]!, units[ST_INUSE]!, this.inUseN, this.inUseU],
       ['tcache', n[ST_TCACHE]!, units[ST_TCACHE]!, this.tcacheN, this.tcacheU],
@@ -449,36 +956,28 @@ export class GlibcMalloc implements RawAllocator {
       if (cn !== en || cu !== eu) fail(`${name} counters ${en}/${eu} but walk found ${cn}/${cu}`);
     }
     let tn = 0;
-    this.tcache.forEach((t, i) => {
-      if (t.length > TCACHE_FILL_COUNT) fail(`tcache bin ${i} holds ${t.length}`);
-      for (const u of t) if (this.meta.get(u) !== (i + MIN_U) * 4 + ST_TCACHE) fail(`tcache bin ${i} entry`);
-      tn += t.length;
-    });
+    for (let i = 0; i < TCACHE_MAX_BINS; i++) {
+      const k = this.tcacheCount[i]!;
+      if (k > TCACHE_FILL_COUNT) fail(`tcache bin ${i} holds ${k}`);
+      for (let j = 0; j < k; j++) {
+        if (this.meta.get(this.tcache[i * TCACHE_FILL_COUNT + j]!) !== (i + MIN_U) * 4 + ST_TCACHE) fail(`tcache bin ${i} entry`);
+      }
+      tn += k;
+    }
     let fn = 0;
     this.fastbins.forEach((f, i) => {
-      for (const u of f) if (this.meta.get(u) !== (i + MIN_U) * 4 + ST_FAST) fail(`fastbin ${i} entry`);
+      for (let j = 0; j < f.length; j++) if (this.meta.get(f.data[j]!) !== (i + MIN_U) * 4 + ST_FAST) fail(`fastbin ${i} entry`);
       fn += f.length;
     });
     if (tn !== this.tcacheN || fn !== this.fastN) fail('tcache/fastbin list lengths');
-    for (const [s, h] of this.binHeaps) {
-      if (h.length === 0) fail(`empty heap for size ${s * UNIT}`);
-      for (let i = 1; i < h.length; i++) if (h[(i - 1) >> 1]! > h[i]!) fail(`heap order for size ${s * UNIT}`);
-      const marked = s < SMALL_CLASSES ? (this.words[s >>> 5]! & (1 << (s & 31))) !== 0 : this.bigSizes.includes(s);
-      if (!marked) fail(`size ${s * UNIT} not marked`);
-    }
-    let bits = 0;
-    for (let w = 0; w < this.words.length; w++) {
-      const x = this.words[w]!;
-      bits += popcount(x);
-      if ((x !== 0) !== ((this.summary[w >>> 5]! & (1 << (w & 31))) !== 0)) fail(`summary bit of word ${w}`);
-    }
-    if (bits + this.bigSizes.length !== this.binHeaps.size) fail('bitmap size count');
     let bytes = 0;
-    for (const [c, len] of this.mmapped) {
+    this.mmapped.forEach((k, pages) => {
+      const c = this.space.mmapBase - k * PAGE_SIZE;
+      const len = pages * PAGE_SIZE;
       const m = this.space.find(c);
       if (m === null || m.start !== c || m.length !== len || m.kind !== 'mmap-chunk') fail(`mapping of ${hex(c)}`);
       bytes += len;
-    }
+    });
     if (bytes !== this.mmappedBytes) fail('mmapped byte count');
   }
 
@@ -489,18 +988,18 @@ export class GlibcMalloc implements RawAllocator {
   /** _int_malloc for a chunk of `nb` units: returns the user address or 0. */
   private intMalloc(nb: number): number {
     if (nb <= MAX_FAST_U) {
-      const f = this.fastbins[nb - MIN_U]!;
+      const ti = nb - MIN_U;
+      const f = this.fastbins[ti]!;
       if (f.length > 0) {
-        const u = f.pop()!;
+        const u = f.pop();
         this.fastN--;
         this.fastU -= nb;
         // Stash the other chunks of this fastbin into the tcache (head first).
-        const t = this.tcache[nb - MIN_U]!;
-        while (t.length < TCACHE_FILL_COUNT && f.length > 0) {
-          const v = f.pop()!;
+        while (this.tcacheCount[ti]! < TCACHE_FILL_COUNT && f.length > 0) {
+          const v = f.pop();
           this.fastN--;
           this.fastU -= nb;
-          t.push(v);
+          this.tcache[ti * TCACHE_FILL_COUNT + this.tcacheCount[ti]++] = v;
           this.tcacheN++;
           this.tcacheU += nb;
           this.meta.set(v, nb * 4 + ST_TCACHE);
@@ -511,21 +1010,20 @@ export class GlibcMalloc implements RawAllocator {
       this.consolidate();
     }
     for (;;) {
-      const s = this.findBest(nb);
+      const s = this.bins.findBest(nb);
       if (s >= 0) {
-        const u = this.binHeaps.get(s)![0]!;
+        const u = this.bins.first(s);
         this.binUnlink(u, s);
         if (s - nb >= MIN_U) {
           this.binInsert(u + nb, s - nb);
           return this.giveHeapChunk(u, nb);
         }
-        if (s === nb && nb - MIN_U < TCACHE_MAX_BINS) {
-          const t = this.tcache[nb - MIN_U]!;
-          let h: number[] | undefined;
-          while (t.length < TCACHE_FILL_COUNT && (h = this.binHeaps.get(nb)) !== undefined) {
-            const v = h[0]!;
+        const ti = nb - MIN_U;
+        if (s === nb && ti < TCACHE_MAX_BINS) {
+          let v: number;
+          while (this.tcacheCount[ti]! < TCACHE_FILL_COUNT && (v = this.bins.first(nb)) >= 0) {
             this.binUnlink(v, nb);
-            t.push(v);
+            this.tcache[ti * TCACHE_FILL_COUNT + this.tcacheCount[ti]++] = v;
             this.tcacheN++;
             this.tcacheU += nb;
             this.meta.set(v, nb * 4 + ST_TCACHE);
@@ -583,15 +1081,31 @@ export class GlibcMalloc implements RawAllocator {
     if (!this.withinLimit(len)) return 0;
     const a = this.space.mmap(len, 'mmap-chunk');
     if (a === 0) return 0;
-    this.mmapped.set(a, len);
+    this.setMmapped(a, len);
     this.mmappedBytes += len;
     return a + CHUNK_HDR_SZ;
   }
 
   private munmapChunk(c: number, len: number): void {
     this.space.munmap(c, len);
-    this.mmapped.delete(c);
+    this.mmapped.delete(this.mmapKey(c));
     this.mmappedBytes -= len;
+  }
+
+  /** The key of mmapped chunk `c` in `mmapped`: its distance below mmapBase in pages. */
+  private mmapKey(c: number): number {
+    return (this.space.mmapBase - c) / PAGE_SIZE;
+  }
+
+  /** The mapping length of mmapped chunk `c`, or -1 when `c` is not one. */
+  private mmappedLength(c: number): number {
+    if (c % PAGE_SIZE !== 0) return -1;
+    const pages = this.mmapped.get(this.mmapKey(c));
+    return pages < 0 ? -1 : pages * PAGE_SIZE;
+  }
+
+  private setMmapped(c: number, len: number): void {
+    this.mmapped.set(this.mmapKey(c), len / PAGE_SIZE);
   }
 
   /** mremap_chunk: returns the (possibly moved) chunk address, or 0 when mremap fails. */
@@ -601,14 +1115,14 @@ export class GlibcMalloc implements RawAllocator {
     if (newLen < len) {
       space.munmap(c, len);
       space.mapFixed(c, newLen, 'mmap-chunk');
-      this.mmapped.set(c, newLen);
+      this.setMmapped(c, newLen);
       this.mmappedBytes += newLen - len;
       return c;
     }
     if (!this.withinLimit(newLen - len)) return 0;
     space.munmap(c, len);
     if (c + newLen <= space.mmapBase && space.mapFixed(c, newLen, 'mmap-chunk')) {
-      this.mmapped.set(c, newLen);
+      this.setMmapped(c, newLen);
       this.mmappedBytes += newLen - len;
       return c;
     }
@@ -616,8 +1130,8 @@ export class GlibcMalloc implements RawAllocator {
     const n = space.mmap(newLen, 'mmap-chunk');
     if (n === 0) return 0;
     space.munmap(c, len);
-    this.mmapped.delete(c);
-    this.mmapped.set(n, newLen);
+    this.mmapped.delete(this.mmapKey(c));
+    this.setMmapped(n, newLen);
     this.mmappedBytes += newLen - len;
     return n;
   }
@@ -636,9 +1150,10 @@ export class GlibcMalloc implements RawAllocator {
   private intFree(u: number, s: number): void {
     const ti = s - MIN_U;
     if (ti < TCACHE_MAX_BINS) {
-      const t = this.tcache[ti]!;
-      if (t.length < TCACHE_FILL_COUNT) {
-        t.push(u);
+      const k = this.tcacheCount[ti]!;
+      if (k < TCACHE_FILL_COUNT) {
+        this.tcache[ti * TCACHE_FILL_COUNT + k] = u;
+        this.tcacheCount[ti] = k + 1;
         this.meta.set(u, s * 4 + ST_TCACHE);
         this.tcacheN++;
         this.tcacheU += s;
@@ -668,8 +1183,8 @@ export class GlibcMalloc implements RawAllocator {
     let p = u;
     let size = s;
     const pu = this.foot.get(u);
-    if (pu !== undefined) {
-      const ps = (this.meta.get(pu)! - ST_BIN) / 4;
+    if (pu >= 0) {
+      const ps = (this.meta.get(pu) - ST_BIN) / 4;
       this.binUnlink(pu, ps);
       this.meta.delete(u);
       p = pu;
@@ -682,7 +1197,7 @@ export class GlibcMalloc implements RawAllocator {
       this.topS += size;
       return this.topS;
     }
-    const nv = this.meta.get(next)!;
+    const nv = this.meta.get(next);
     if (nv % 4 === ST_BIN) {
       const ns = (nv - ST_BIN) / 4;
       this.binUnlink(next, ns);
@@ -699,7 +1214,7 @@ export class GlibcMalloc implements RawAllocator {
       const f = this.fastbins[i]!;
       const s = i + MIN_U;
       while (f.length > 0) {
-        const u = f.pop()!;
+        const u = f.pop();
         this.fastN--;
         this.fastU -= s;
         this.mergeChunk(u, s);
@@ -735,8 +1250,8 @@ export class GlibcMalloc implements RawAllocator {
       this.topU = u + nb;
       return address;
     } else {
-      const nv = next === this.topU ? undefined : this.meta.get(next);
-      const ns = nv !== undefined && nv % 4 === ST_BIN ? (nv - ST_BIN) / 4 : -1;
+      const nv = next === this.topU ? -1 : this.meta.get(next);
+      const ns = nv >= 0 && nv % 4 === ST_BIN ? (nv - ST_BIN) / 4 : -1;
       if (ns > 0 && s + ns >= nb) {
         // Expand forward into the free next chunk; the remainder is split off below.
         this.binUnlink(next, ns);
@@ -747,7 +1262,7 @@ export class GlibcMalloc implements RawAllocator {
         if (a === 0) return 0;
         if (a - CHUNK_HDR_SZ === this.base + next * UNIT) {
           // The new chunk is the next one: no copy, just merge.
-          const gs = this.meta.get(next)! / 4;
+          const gs = this.meta.get(next) / 4;
           this.meta.delete(next);
           this.inUseN--;
           this.inUseU -= gs;
@@ -777,61 +1292,12 @@ export class GlibcMalloc implements RawAllocator {
   // The best-fit index
   // =========================================================================================
 
-  /** Smallest size >= need (units) with a free bin chunk, or -1. */
-  private findBest(need: number): number {
-    if (need < SMALL_CLASSES) {
-      const words = this.words;
-      const w = need >>> 5;
-      const bits = words[w]! & (-1 << (need & 31));
-      if (bits !== 0) return (w << 5) + ctz(bits);
-      let next = w + 1;
-      while (next < words.length) {
-        const sw = next >>> 5;
-        const sbits = this.summary[sw]! & (-1 << (next & 31));
-        if (sbits !== 0) {
-          const ww = (sw << 5) + ctz(sbits);
-          return (ww << 5) + ctz(words[ww]!);
-        }
-        next = (sw + 1) << 5;
-      }
-    }
-    const big = this.bigSizes;
-    let lo = 0;
-    let hi = big.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (big[mid]! < need) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < big.length ? big[lo]! : -1;
-  }
-
   private binInsert(u: number, s: number): void {
     this.meta.set(u, s * 4 + ST_BIN);
     this.foot.set(u + s, u);
     this.binN++;
     this.binU += s;
-    let h = this.binHeaps.get(s);
-    if (h === undefined) {
-      h = [];
-      this.binHeaps.set(s, h);
-      if (s < SMALL_CLASSES) {
-        this.words[s >>> 5] |= 1 << (s & 31);
-        this.summary[s >>> 10] |= 1 << ((s >>> 5) & 31);
-      } else {
-        const big = this.bigSizes;
-        let lo = 0;
-        let hi = big.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (big[mid]! < s) lo = mid + 1;
-          else hi = mid;
-        }
-        big.splice(lo, 0, s);
-      }
-    }
-    h.push(u);
-    this.siftUp(h, h.length - 1, u);
+    this.bins.insert(u, s);
   }
 
   /** Removes bin chunk `u` of `s` units from the index and its footer (not from `meta`). */
@@ -839,65 +1305,22 @@ export class GlibcMalloc implements RawAllocator {
     this.foot.delete(u + s);
     this.binN--;
     this.binU -= s;
-    const h = this.binHeaps.get(s)!;
-    const i = this.binPos.get(u)!;
-    this.binPos.delete(u);
-    const last = h.pop()!;
-    if (i < h.length) {
-      if (i > 0 && h[(i - 1) >> 1]! > last) this.siftUp(h, i, last);
-      else this.siftDown(h, i, last);
-    }
-    if (h.length === 0) {
-      this.binHeaps.delete(s);
-      if (s < SMALL_CLASSES) {
-        const w = s >>> 5;
-        const x = (this.words[w] = this.words[w]! & ~(1 << (s & 31)));
-        if (x === 0) this.summary[w >>> 5] = this.summary[w >>> 5]! & ~(1 << (w & 31));
-      } else {
-        const big = this.bigSizes;
-        big.splice(big.indexOf(s), 1);
-      }
-    }
-  }
-
-  private siftUp(h: number[], i: number, x: number): void {
-    const pos = this.binPos;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pu = h[p]!;
-      if (pu < x) break;
-      h[i] = pu;
-      pos.set(pu, i);
-      i = p;
-    }
-    h[i] = x;
-    pos.set(x, i);
-  }
-
-  private siftDown(h: number[], i: number, x: number): void {
-    const pos = this.binPos;
-    const n = h.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && h[r]! < h[l]! ? r : l;
-      const cu = h[c]!;
-      if (cu >= x) break;
-      h[i] = cu;
-      pos.set(cu, i);
-      i = c;
-    }
-    h[i] = x;
-    pos.set(x, i);
+    this.bins.remove(u, s);
   }
 
   // =========================================================================================
   // Helpers
   // =========================================================================================
 
+  /** The meta value of heap chunk `u`, which must exist (a walk of a corrupt heap throws). */
+  private heapMeta(u: number): number {
+    const v = this.meta.get(u);
+    if (v < 0) throw new Error(`glibc malloc: no chunk at ${hex(this.base + u * UNIT)} (corrupt state)`);
+    return v;
+  }
+
   private heapInfo(u: number): RawChunkInfo {
-    const v = this.meta.get(u)!;
+    const v = this.heapMeta(u);
     const st = v % 4;
     return {
       chunk: this.base + u * UNIT,
@@ -920,9 +1343,10 @@ export class GlibcMalloc implements RawAllocator {
     };
   }
 
-  private deadMessage(fn: string, address: number, v: number | undefined): string {
+  /** `v`: the chunk's meta value, -1 when there is no chunk there. */
+  private deadMessage(fn: string, address: number, v: number): string {
     const what =
-      v === undefined
+      v < 0
         ? 'not a block allocated by this malloc'
         : `a free chunk (double free: it is in the ${STATE_BIN[v % 4]})`;
     return `${fn}(${hex(address)}): ${what}`;
