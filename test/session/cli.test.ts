@@ -142,7 +142,7 @@ describe('errors: status 2 and exactly one error line', () => {
     ['--session with a trace file', ['replay', '--session', inv('empty.pyheap'), 'x.trace'], "error: --session replays the file's own traces; drop 'x.trace'\n"],
     ['save without -o', ['session', 'save', '--trace', 'x.trace'], 'error: session save wants -o OUT.pyheap\n'],
     ['save without --trace', ['session', 'save', '-o', join(tmp, 'x.pyheap')], 'error: session save wants at least one --trace FILE\n'],
-    ['an unknown subcommand', ['session', 'load'], "error: unknown session command 'load' (save or info)\n"],
+    ['an unknown subcommand', ['session', 'load'], "error: unknown session command 'load' (save, info or dump)\n"],
   ];
   for (const [what, args, stderr] of cases) {
     it(what, () => {

@@ -27,8 +27,9 @@
  * Measured (bench/timeline.ts, 10M operations, 1M live blocks, 3.7 and 3.13): seek 3-5 ms
  * median; a step back 0.3-0.7 ms (one restore, a memcpy of the state), a step forward ~0.3 us
  * (one operation); the first step back in a new place ~20-40 ms (it builds the fine
- * checkpoints). Under PYTHONMALLOC=malloc (all blocks in the glibc model's Maps) restores are
- * ~0.12 s per million chunks and seeks ~0.6 s: see snapshot.ts.
+ * checkpoints). Under PYTHONMALLOC=malloc (all blocks in the glibc model, whose state is typed
+ * arrays too) a restore of a million chunks takes ~3 ms and seeks 65-90 ms, most of it replay:
+ * raw operations replay at 3-6 M/s (bench:timeline -- --raw).
  *
  * Key invariant: `seek(p)` returns a heap identical to `createHeap()` after operations
  * `0 .. p-1` of the log (test/trace/timeline.test.ts compares dumps at random positions).
