@@ -887,6 +887,43 @@ export class GlibcMalloc implements RawAllocator {
     }
   }
 
+  /**
+   * The chunks the program owns, in address order: the in-use chunks of the brk heap (not the
+   * tcache, fastbin, bin or top chunks), then the mmapped chunks. `chunk[i]` is a chunk's
+   * address (the user pointer is chunk + 16), `size[i]` its size without flags (an mmapped
+   * chunk's is its mapping's length), `mmapped[i]` 1 for an mmapped chunk. Read-only: one walk
+   * of the heap, three typed arrays of `liveBlocks` entries (the heap map's raw region).
+   */
+  liveChunks(): { chunk: Float64Array; size: Float64Array; mmapped: Uint8Array } {
+    const n = this.inUseN + this.mmapped.size;
+    const chunk = new Float64Array(n);
+    const size = new Float64Array(n);
+    const mmapped = new Uint8Array(n);
+    let i = 0;
+    for (let u = 0; u < this.topU; ) {
+      const v = this.heapMeta(u);
+      const st = v % 4;
+      const s = (v - st) / 4;
+      if (st === ST_INUSE) {
+        chunk[i] = this.base + u * UNIT;
+        size[i] = s * UNIT;
+        i++;
+      }
+      u += s;
+    }
+    if (i !== this.inUseN) throw new Error(`glibc malloc: ${i} in-use chunks found, counted ${this.inUseN} (corrupt state)`);
+    const starts: number[] = [];
+    this.mmapped.forEach((k) => starts.push(this.space.mmapBase - k * PAGE_SIZE));
+    starts.sort((a, b) => a - b);
+    for (const c of starts) {
+      chunk[i] = c;
+      size[i] = this.mmappedLength(c);
+      mmapped[i] = 1;
+      i++;
+    }
+    return { chunk, size, mmapped };
+  }
+
   stats(): GlibcMallocStats {
     return {
       heapBytes: this.space.brk - this.base,
