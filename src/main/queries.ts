@@ -9,7 +9,8 @@ import { layoutOf } from '../core/objects/layout';
 import { blockBytes, freedBlockBytes, indexOwners, type BlockBytes } from '../core/objects/bytes';
 import { formatMallocStats, mallocStats } from '../core/pymalloc/stats';
 import type { LiveSession } from '../core/session/live';
-import type { ArenaInfo, ArenaUsage, BlockInfo, Field, HeapStats, HeapSummary, PoolInfo, SizeClassRow } from '../shared/protocol';
+import { GlibcMalloc } from '../core/raw/glibc-malloc';
+import { MAPPING_KINDS, type ArenaInfo, type ArenaUsage, type BlockInfo, type Field, type HeapStats, type HeapSummary, type PoolInfo, type SizeClassRow } from '../shared/protocol';
 
 function hex(n: number): string {
   return '0x' + n.toString(16);
@@ -227,6 +228,10 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
   }
   info.domain = bb.domain;
   info.requested = bb.requested;
+  // Exact bytes, and pointers as the simulated addresses they hold (a real process has other
+  // addresses there, but they point to the same things).
+  const shown = Uint8Array.from(bb.exact);
+  for (const r of bb.ranges) if (r.known === 'pointer' && r.value !== undefined) shown.fill(1, r.start, r.end);
   info.contents = {
     what: bb.what,
     state: bb.state,
@@ -235,7 +240,7 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
     domain: bb.domain,
     requested: bb.requested,
     size: bb.size,
-    hex: Array.from(bb.bytes, (b, i) => (bb.exact[i] === 1 ? b.toString(16).padStart(2, '0') : '..')),
+    hex: Array.from(bb.bytes, (b, i) => (shown[i] === 1 ? b.toString(16).padStart(2, '0') : '..')),
     ranges: bb.ranges.map((r) => ({
       start: r.start,
       end: r.end,
@@ -268,4 +273,63 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
     };
   }
   return info;
+}
+
+/** Live chunks listed at most by the `rawChunks` query (17 bytes each on the wire). */
+export const MAX_RAW_CHUNKS = 1 << 20;
+
+/** The raw allocator's live chunks and the address space's mappings, as typed arrays. */
+export interface RawMemory {
+  chunks: Float64Array;
+  sizes: Float64Array;
+  mmapped: Uint8Array;
+  truncated: boolean;
+  heapStart: number;
+  heapEnd: number;
+  mapStarts: Float64Array;
+  mapLengths: Float64Array;
+  mapKinds: Uint8Array;
+}
+
+/** What the C library holds at this heap's position (empty when the raw allocator is not the glibc model). */
+export function rawMemory(heap: PymallocHeap): RawMemory {
+  const raw = heap.raw;
+  if (!(raw instanceof GlibcMalloc)) {
+    return { chunks: new Float64Array(0), sizes: new Float64Array(0), mmapped: new Uint8Array(0), truncated: false, heapStart: 0, heapEnd: 0, mapStarts: new Float64Array(0), mapLengths: new Float64Array(0), mapKinds: new Uint8Array(0) };
+  }
+  const live = raw.liveChunks();
+  const n = Math.min(live.chunk.length, MAX_RAW_CHUNKS);
+  const maps = raw.space.mappings();
+  const kinds: readonly string[] = MAPPING_KINDS;
+  return {
+    chunks: n === live.chunk.length ? live.chunk : live.chunk.slice(0, n),
+    sizes: n === live.size.length ? live.size : live.size.slice(0, n),
+    mmapped: n === live.mmapped.length ? live.mmapped : live.mmapped.slice(0, n),
+    truncated: n < live.chunk.length,
+    heapStart: raw.space.brkStart,
+    heapEnd: raw.space.brk,
+    mapStarts: Float64Array.from(maps, (m) => m.start),
+    mapLengths: Float64Array.from(maps, (m) => m.length),
+    mapKinds: Uint8Array.from(maps, (m) => kinds.indexOf(m.kind)),
+  };
+}
+
+/** Whether two answers of `rawMemory` are the same. */
+export function sameRawMemory(a: RawMemory, b: RawMemory): boolean {
+  const eq = (x: ArrayLike<number>, y: ArrayLike<number>): boolean => {
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
+  };
+  return (
+    a.heapStart === b.heapStart &&
+    a.heapEnd === b.heapEnd &&
+    a.truncated === b.truncated &&
+    eq(a.chunks, b.chunks) &&
+    eq(a.sizes, b.sizes) &&
+    eq(a.mmapped, b.mmapped) &&
+    eq(a.mapStarts, b.mapStarts) &&
+    eq(a.mapLengths, b.mapLengths) &&
+    eq(a.mapKinds, b.mapKinds)
+  );
 }

@@ -13,8 +13,9 @@ import { StoredTrace } from '../core/session/stored-trace';
 import { parseWorkloadSpec } from '../core/workloads/spec';
 import { resolveProfileId } from '../core/profiles';
 import { diffPoolStates, encodePoolStates } from '../core/pymalloc/pool-state';
-import type { HostEvent, InputInfo, RunResult, SessionState, SimQuery, SimRequest } from '../shared/protocol';
-import { arenaInfo, blockInfo, heapStats, heapSummary, poolInfo, sizeClassRows } from './queries';
+import type { PymallocHeap } from '../core/pymalloc/heap';
+import type { HostEvent, InputInfo, PoolStatesResult, RawChunksResult, RunResult, SessionState, SimQuery, SimRequest } from '../shared/protocol';
+import { arenaInfo, blockInfo, heapStats, heapSummary, poolInfo, rawMemory, sameRawMemory, sizeClassRows, type RawMemory } from './queries';
 
 export interface ServiceContext {
   emit(event: HostEvent): void;
@@ -40,6 +41,15 @@ export class SimService {
   private sentStates: Uint16Array | null = null;
   private sentVersion = -1;
   private play: { handle: unknown; opsPerSecond: number; carry: number } | null = null;
+  /**
+   * The arena addresses and raw memory last answered, with their versions: a version is bumped
+   * when the answer's contents differ from the previous one's (whatever changed them: a step,
+   * a seek, another session), so a caller holding version v has exactly what v was.
+   */
+  private arenaAddresses = new Float64Array(0);
+  private arenaVersion = 0;
+  private raw: RawMemory | null = null;
+  private rawVersion = 0;
 
   constructor(ctx: ServiceContext, settings: SessionSettings = defaultSettings()) {
     this.ctx = ctx;
@@ -208,23 +218,29 @@ export class SimService {
       case 'summary':
         return heapSummary(s.viewHeap(), s.position, s.total);
       case 'poolStates': {
-        const states = encodePoolStates(s.viewHeap());
+        const heap = s.viewHeap();
+        const states = encodePoolStates(heap);
+        const arenas = this.arenaAnswer(heap, q.arenaVersion);
+        let r: PoolStatesResult;
         if (q.ranges !== undefined) {
           const ranges = q.ranges
             .map((r) => ({ start: Math.min(r.start, states.length), end: Math.min(r.end, states.length) }))
             .filter((r) => r.end > r.start)
             .map((r) => ({ start: r.start, data: states.slice(r.start, r.end).buffer }));
-          return { version: s.version, length: states.length, full: false, ranges };
-        }
-        if (q.since !== undefined && q.since === this.sentVersion && this.sentStates !== null && this.sentStates.length === states.length) {
+          r = { version: s.version, length: states.length, full: false, ranges, ...arenas };
+        } else if (q.since !== undefined && q.since === this.sentVersion && this.sentStates !== null && this.sentStates.length === states.length) {
           const ranges = diffPoolStates(this.sentStates, states).map((r) => ({
             start: r.start,
             data: states.slice(r.start, r.end).buffer,
           }));
-          return { version: s.version, length: states.length, full: false, ranges };
+          r = { version: s.version, length: states.length, full: false, ranges, ...arenas };
+        } else {
+          r = { version: s.version, length: states.length, full: true, ranges: [{ start: 0, data: states.buffer as ArrayBuffer }], ...arenas };
         }
-        return { version: s.version, length: states.length, full: true, ranges: [{ start: 0, data: states.buffer }] };
+        return r;
       }
+      case 'rawChunks':
+        return this.rawAnswer(s.viewHeap(), q.since);
       case 'pool':
         return poolInfo(s.viewHeap(), q.slot);
       case 'arena':
@@ -246,6 +262,48 @@ export class SimService {
         return out;
       }
     }
+  }
+
+  /** The arena addresses of `heap` (a copy), unless the caller's `since` is still current. */
+  private arenaAnswer(heap: PymallocHeap, since: number | undefined): { arenaVersion: number; arenaAddresses: ArrayBuffer | null } {
+    const now = heap.arenaAddress.subarray(0, heap.maxarenas);
+    const last = this.arenaAddresses;
+    let same = now.length === last.length;
+    for (let i = 0; same && i < now.length; i++) same = now[i] === last[i];
+    if (!same) {
+      this.arenaAddresses = now.slice();
+      this.arenaVersion++;
+    }
+    return { arenaVersion: this.arenaVersion, arenaAddresses: since === this.arenaVersion ? null : this.arenaAddresses.slice().buffer };
+  }
+
+  /** The raw chunks and mappings of `heap` (copies), unless the caller's `since` is still current. */
+  private rawAnswer(heap: PymallocHeap, since: number | undefined): RawChunksResult {
+    const now = rawMemory(heap);
+    if (this.raw === null || !sameRawMemory(now, this.raw)) {
+      this.raw = now;
+      this.rawVersion++;
+    }
+    const m = this.raw;
+    const poolSize = heap.profile.poolSize;
+    if (since === this.rawVersion) {
+      const none = new ArrayBuffer(0);
+      return { version: this.rawVersion, changed: false, chunks: none, sizes: none, mmapped: none, truncated: m.truncated, heapStart: m.heapStart, heapEnd: m.heapEnd, mapStarts: none, mapLengths: none, mapKinds: none, poolSize };
+    }
+    return {
+      version: this.rawVersion,
+      changed: true,
+      chunks: m.chunks.slice().buffer,
+      sizes: m.sizes.slice().buffer,
+      mmapped: m.mmapped.slice().buffer,
+      truncated: m.truncated,
+      heapStart: m.heapStart,
+      heapEnd: m.heapEnd,
+      mapStarts: m.mapStarts.slice().buffer,
+      mapLengths: m.mapLengths.slice().buffer,
+      mapKinds: m.mapKinds.slice().buffer,
+      poolSize,
+    };
   }
 }
 
@@ -327,6 +385,12 @@ export function parseQuery(v: unknown): SimQuery {
       const q: SimQuery & { what: 'poolStates' } = { what: 'poolStates' };
       if (v['since'] !== undefined) q.since = finiteInt(v['since'], 'query.since', 0, 2 ** 53);
       if (v['ranges'] !== undefined) q.ranges = parseSlotRanges(v['ranges']);
+      if (v['arenaVersion'] !== undefined) q.arenaVersion = finiteInt(v['arenaVersion'], 'query.arenaVersion', 0, 2 ** 53);
+      return q;
+    }
+    case 'rawChunks': {
+      const q: SimQuery & { what: 'rawChunks' } = { what: 'rawChunks' };
+      if (v['since'] !== undefined) q.since = finiteInt(v['since'], 'query.since', 0, 2 ** 53);
       return q;
     }
     case 'pool':

@@ -50,7 +50,17 @@ export type SimQuery =
    * only. `ranges`: only these slot ranges, as they are now (the renderer asks for the ranges a
    * `state` event named; `since` cannot serve it, the event already moved the baseline).
    */
-  | { what: 'poolStates'; since?: number; ranges?: { start: number; end: number }[] }
+  | {
+      what: 'poolStates';
+      since?: number;
+      ranges?: { start: number; end: number }[];
+      /**
+       * The `arenaVersion` of the arena addresses the caller holds: they are sent again only
+       * when they changed since (an arena allocated or freed, another position or session).
+       * Leave it out to always get them.
+       */
+      arenaVersion?: number;
+    }
   /** Pool slot = arena index * pools per arena + ordinal. */
   | { what: 'pool'; slot: number }
   | { what: 'arena'; index: number }
@@ -59,7 +69,13 @@ export type SimQuery =
   /** The `sys._debugmallocstats()` figures and text, and how arenas are pinned (fragmentation). */
   | { what: 'stats' }
   | { what: 'markers' }
-  | { what: 'history'; points: number };
+  | { what: 'history'; points: number }
+  /**
+   * The C library's side of the heap at the current position: the live malloc chunks (brk heap
+   * and mmapped) and the address space's mappings (RawChunksResult). `since`: the `version`
+   * the caller holds; when nothing changed since, the arrays are left out.
+   */
+  | { what: 'rawChunks'; since?: number };
 
 export type RequestOp = SimRequest['op'];
 
@@ -126,6 +142,44 @@ export interface PoolStatesResult {
   /** Full array, or only the changed ranges when `since` was the previous version. */
   full: boolean;
   ranges: { start: number; data: ArrayBuffer }[];
+  /** Bumped whenever the arena addresses differ from the previous answer's. */
+  arenaVersion: number;
+  /**
+   * Float64Array, one per arena index (length / poolsPerArena of them): the address of the
+   * arena's memory, 0 where no arena is associated. Null when the query's `arenaVersion` is
+   * this one (the caller's copy is current). The heap map lays arenas out in address order.
+   */
+  arenaAddresses: ArrayBuffer | null;
+}
+
+/** Mapping kinds in RawChunksResult.mapKinds (core/raw/address-space.ts MappingKind). */
+export const MAPPING_KINDS = ['arena', 'mmap-chunk', 'brk-heap', 'reserved'] as const;
+
+/** The raw allocator's live chunks and the mappings of the address space (query `rawChunks`). */
+export interface RawChunksResult {
+  /** Bumped whenever the chunks, the brk heap or the mappings differ from the previous answer's. */
+  version: number;
+  /** False when the query's `since` was this version: every array below is then empty. */
+  changed: boolean;
+  /**
+   * Live chunks in address order (core/raw/glibc-malloc.ts liveChunks): Float64Array chunk
+   * addresses (the user pointer is chunk + 16), Float64Array chunk sizes in bytes (an mmapped
+   * chunk's is its mapping's length), Uint8Array 1 for an mmapped chunk, 0 for a brk heap one.
+   */
+  chunks: ArrayBuffer;
+  sizes: ArrayBuffer;
+  mmapped: ArrayBuffer;
+  /** More live chunks than MAX_RAW_CHUNKS: only the lowest ones are listed. */
+  truncated: boolean;
+  /** The brk heap: [heapStart, heapEnd) (heapEnd = the program break). */
+  heapStart: number;
+  heapEnd: number;
+  /** Mappings in address order: Float64Array starts and lengths, Uint8Array MAPPING_KINDS indexes. */
+  mapStarts: ArrayBuffer;
+  mapLengths: ArrayBuffer;
+  mapKinds: ArrayBuffer;
+  /** Bytes of one pool of the session's CPython (the heap map draws raw memory at that scale). */
+  poolSize: number;
 }
 
 export interface Field {
@@ -199,7 +253,10 @@ export interface BlockContents {
   requested: number;
   /** Bytes of the block (pool block size, or the usable size of a malloc chunk). */
   size: number;
-  /** Hex pairs, one per byte of the block; '..' where the byte is not modelled. */
+  /**
+   * Hex pairs, one per byte of the block; '..' where the byte is not modelled. Pointers show
+   * the simulated address they hold (ranges of `known: 'pointer'`).
+   */
   hex: string[];
   ranges: ByteRangeInfo[];
 }
@@ -293,6 +350,7 @@ export interface QueryResultOf {
   stats: HeapStats;
   markers: Marker[];
   history: HistoryPoint[];
+  rawChunks: RawChunksResult;
 }
 
 export type ResultOf<R extends SimRequest> = R extends { op: 'query'; query: infer Q }
