@@ -88,6 +88,11 @@ describe('simulation host', () => {
     expect(c.hex.slice(refcnt.start, refcnt.end).join('')).toBe('0100000000000000');
     const items = c.ranges.find((x) => x.label.includes('ob_item'))!;
     expect(items.known).toBe('pointer');
+    // The pointer's bytes are the simulated address it holds, little-endian.
+    const le = c.hex.slice(items.start, items.end).reverse().join('');
+    expect(Number.parseInt(le, 16)).toBe(items.pointsTo);
+    // GC links are not modelled.
+    expect(c.hex.slice(16, 24)).toEqual(Array(8).fill('..'));
     const arr = await host.request({ op: 'query', query: { what: 'block', address: items.pointsTo! } });
     expect(arr.contents?.what).toBe('list items');
     expect(arr.contents?.domain).toBe('MEM');
