@@ -4,6 +4,11 @@
  * block data of the pools on screen at deep zoom (loaded through `loadPool`, cached, dropped when
  * their pool's state changes, written into the engine's block atlas).
  *
+ * The layout follows three inputs: the pool-state array's length (arena slots), the arena
+ * addresses (tiles in address order) and the raw region (raw.ts). An empty layout (no arena
+ * slot, no raw memory) has no view to speak of: the map shows its background, the view is
+ * EMPTY_VIEW whatever the user does, and the next heap to appear is fitted whole.
+ *
  * It knows no Svelte: the component passes a `HeapMapUi` sink and reads nothing back but what
  * the sink receives. Every change of what is drawn ends in `engine.invalidate()`, so frames are
  * drawn only when something changed.
@@ -14,6 +19,7 @@ import { HeapMapEngine, type MinimapPlacement } from './engine';
 import {
   ARENA_PICK_SCALE,
   arenaCount,
+  arenaOrder,
   arenaRect,
   atlasKey,
   BLOCK_ATLAS_MAX_BLOCKS,
@@ -25,10 +31,12 @@ import {
   clampView,
   fitView,
   hitTest,
+  isEmptyLayout,
   makeLayout,
   panBy,
   poolGridPos,
   poolRect,
+  sameLayout,
   screenToWorld,
   viewOfRect,
   visibleSlots,
@@ -40,11 +48,14 @@ import {
   type Viewport,
 } from './layout';
 import type { Theme } from './palette';
+import { chunkIndexAt, chunkOfPointer, chunkRects, CHUNK_HDR_SZ, EMPTY_TAPE, makeRawTape, rawHit, type RawTape } from './raw';
 import { rangesContain } from './ranges';
 import type { HoverInfo } from './tooltip';
-import type { HeapSelection, RenderInfo, SlotRange } from './types';
+import { RAW_MMAP, type HeapSelection, type RawRegions, type RenderInfo, type SlotRange } from './types';
 
 export interface ViewState {
+  /** Nothing to show (no arena slot, no raw memory): `view` is EMPTY_VIEW. */
+  empty: boolean;
   view: View;
   viewport: Viewport;
   layout: HeapLayout;
@@ -77,6 +88,18 @@ const MINIMAP_MAX = { width: 200, height: 140 };
 const UI_VIEW_INTERVAL = 120;
 const MINIMAP_MARGIN = 12;
 
+/** The view of an empty layout: nothing is drawn, no blocks, no minimap. */
+export const EMPTY_VIEW: Readonly<View> = { x: 0, y: 0, scale: 1 };
+
+/** The smallest rectangle holding `rects` (which must not be empty). */
+function bounds(rects: readonly Rect[]): Rect {
+  const x0 = Math.min(...rects.map((r) => r.x));
+  const y0 = Math.min(...rects.map((r) => r.y));
+  const x1 = Math.max(...rects.map((r) => r.x + r.width));
+  const y1 = Math.max(...rects.map((r) => r.y + r.height));
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
 /** Blocks of a pool the map draws: the atlas holds at most BLOCK_ATLAS_MAX_BLOCKS (CPython: 1,021). */
 function drawnCapacity(info: PoolInfo): number {
   return Math.min(info.capacity, info.blocks.length, BLOCK_ATLAS_MAX_BLOCKS);
@@ -85,16 +108,22 @@ function drawnCapacity(info: PoolInfo): number {
 export class HeapMapController {
   readonly engine: HeapMapEngine;
   private layout: HeapLayout = makeLayout(0, 64);
-  private view: View = { x: 0, y: 0, scale: 1 };
+  /** The aspect the tiles were laid out for (kept until the arena count changes). */
+  private layoutAspect = 1.6;
+  private view: View = { ...EMPTY_VIEW };
   private viewport: Viewport;
   /** True until the user pans or zooms: layout changes re-fit the view. */
   private pristine = true;
   private states = new Uint16Array(0);
   private statesVersion = 0;
   private poolsPerArena = 64;
+  /** Arena addresses by index (null: unknown, index order). */
+  private addresses: Float64Array | null = null;
+  private tape: RawTape = EMPTY_TAPE;
   private selected: HeapSelection | null = null;
   private hoverSlot = -1;
   private hoverBlock = -1;
+  private hoverRaw = -1;
   private lastPointer: { x: number; y: number } | null = null;
   private theme: Theme = 'dark';
   private alignment = 16;
@@ -163,8 +192,35 @@ export class HeapMapController {
     const changed = vp.width !== this.viewport.width || vp.height !== this.viewport.height;
     this.viewport = vp;
     this.engine.resize(vp, devicePixelRatio || 1);
-    if (changed && this.pristine) this.view = fitView(this.layout, vp);
+    if (changed && this.pristine) this.view = this.fitted();
     this.apply();
+  }
+
+  /** The view that shows the whole map (EMPTY_VIEW for an empty one). */
+  private fitted(): View {
+    return isEmptyLayout(this.layout) ? { ...EMPTY_VIEW } : fitView(this.layout, this.viewport);
+  }
+
+  /**
+   * Lays the map out again for `slots` pool slots, the arena addresses and the raw tape; returns
+   * whether anything moved. An empty layout resets the view; a map that was empty, or a view
+   * the user has not moved, is fitted.
+   */
+  private relayout(slots: number): boolean {
+    const prev = this.layout;
+    const arenas = arenaCount(slots, this.poolsPerArena);
+    if (arenas !== prev.arenas || this.poolsPerArena !== prev.poolsPerArena || isEmptyLayout(prev)) this.layoutAspect = this.viewport.width / this.viewport.height;
+    const next = makeLayout(arenas, this.poolsPerArena, this.layoutAspect, 1, { order: arenaOrder(this.addresses, arenas), rawCells: this.tape.cells });
+    const moved = !sameLayout(prev, next);
+    if (moved) {
+      this.layout = next;
+      if (isEmptyLayout(next) || isEmptyLayout(prev) || this.pristine) {
+        this.pristine = true;
+        this.view = this.fitted();
+      }
+    }
+    this.engine.setLayout(this.layout);
+    return moved;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -174,13 +230,9 @@ export class HeapMapController {
   setStates(states: Uint16Array, changed: readonly SlotRange[] | null, poolsPerArena: number): void {
     const ppaChanged = poolsPerArena !== this.poolsPerArena;
     this.poolsPerArena = poolsPerArena;
-    const full = changed === null || ppaChanged || states.length !== this.states.length;
-    const arenas = arenaCount(states.length, poolsPerArena);
-    if (arenas !== this.layout.arenas || ppaChanged) {
-      this.layout = makeLayout(arenas, poolsPerArena, this.viewport.width / this.viewport.height);
-      if (this.pristine) this.view = fitView(this.layout, this.viewport);
-    }
-    this.engine.setLayout(this.layout);
+    const moved = this.relayout(states.length);
+    // A moved layout puts pools elsewhere in the atlas key space: their blocks are dropped.
+    const full = changed === null || ppaChanged || moved || states.length !== this.states.length;
     this.engine.setStates(states, full ? null : changed);
     // The controller keeps its own copy for hit tests and tooltips.
     if (states.length !== this.states.length) this.states = new Uint16Array(states.length);
@@ -188,6 +240,26 @@ export class HeapMapController {
     else for (const r of changed) this.states.set(states.subarray(Math.max(0, r.start), Math.min(states.length, r.end)), Math.max(0, r.start));
     this.statesVersion++;
     this.invalidateBlocks(full ? null : [...changed].sort((a, b) => a.start - b.start));
+    this.apply();
+    this.refreshHover();
+  }
+
+  /**
+   * Sets the arena addresses (one per arena index, 0 for a slot with no arena; null: unknown):
+   * tiles go in address order.
+   */
+  setArenaAddresses(addresses: Float64Array | null): void {
+    this.addresses = addresses;
+    if (this.relayout(this.states.length)) this.invalidateBlocks(null);
+    this.apply();
+    this.refreshHover();
+  }
+
+  /** Sets the raw region's contents (null: none). */
+  setRaw(raw: RawRegions | null): void {
+    this.tape = makeRawTape(raw);
+    if (this.relayout(this.states.length)) this.invalidateBlocks(null);
+    this.engine.setRaw(this.tape);
     this.apply();
     this.refreshHover();
   }
@@ -229,7 +301,9 @@ export class HeapMapController {
     return this.minimap;
   }
 
+  /** Moves the view (an empty map keeps EMPTY_VIEW: there is nothing to move over). */
   setView(v: View): void {
+    if (isEmptyLayout(this.layout)) return;
     this.pristine = false;
     this.view = clampView(this.clampScale(v), this.layout, this.viewport);
     this.apply();
@@ -238,16 +312,21 @@ export class HeapMapController {
 
   fit(): void {
     this.pristine = true;
-    this.view = fitView(this.layout, this.viewport);
+    this.view = this.fitted();
     this.apply();
     this.refreshHover();
   }
 
-  /** Zooms to show `sel` (an arena, a pool, or a block with its pool's neighbourhood). */
+  /** Zooms to show `sel` (an arena, a pool, a block with its pool's neighbourhood, a raw chunk). */
   zoomTo(sel: HeapSelection): void {
     let rect: Rect;
     if (sel.kind === 'arena') rect = arenaRect(this.layout, sel.arena);
-    else {
+    else if (sel.kind === 'raw') {
+      const i = chunkOfPointer(this.tape, sel.address);
+      const rects = i < 0 ? [] : chunkRects(this.layout, this.tape, i);
+      if (rects.length === 0) return;
+      rect = bounds(rects);
+    } else {
       rect = poolRect(this.layout, sel.slot);
       if (sel.kind === 'block') {
         const info = this.cache.get(sel.slot);
@@ -277,10 +356,11 @@ export class HeapMapController {
 
   private apply(): void {
     if (this.destroyed) return;
-    const fit = fitView(this.layout, this.viewport);
-    this.blocksOn = blocksVisible(this.view, this.viewport);
-    this.minimap = this.placeMinimap(fit);
-    this.engine.setScene(this.view, this.blocksOn, this.selected, { slot: this.hoverSlot, block: this.hoverBlock });
+    const fit = this.fitted();
+    const empty = isEmptyLayout(this.layout);
+    this.blocksOn = !empty && blocksVisible(this.view, this.viewport);
+    this.minimap = empty ? null : this.placeMinimap(fit);
+    this.engine.setScene(this.view, this.blocksOn, this.selected, { slot: this.hoverSlot, block: this.hoverBlock, rawChunk: this.hoverRaw });
     this.engine.setMinimap(this.minimap, this.view);
     if (this.blocksOn) this.syncBlocks();
     this.pushView(fit.scale);
@@ -292,19 +372,20 @@ export class HeapMapController {
    * frame of a pan would cost the compositor more than the map itself in software WebGL.
    */
   private pushView(fitScale: number): void {
-    const shape = `${this.blocksOn}/${this.minimap !== null}/${this.layout.arenas}/${this.viewport.width}x${this.viewport.height}`;
+    const empty = isEmptyLayout(this.layout);
+    const shape = `${empty}/${this.blocksOn}/${this.minimap !== null}/${this.layout.arenas}/${this.layout.rawCells}/${this.viewport.width}x${this.viewport.height}`;
     const send = (): void => {
       this.uiTimer = null;
       this.lastUiView = performance.now();
       this.lastUiShape = shape;
-      this.ui.view({ view: { ...this.view }, viewport: { ...this.viewport }, layout: this.layout, fitScale, blocks: this.blocksOn, minimap: this.minimap });
+      this.ui.view({ empty, view: { ...this.view }, viewport: { ...this.viewport }, layout: this.layout, fitScale, blocks: this.blocksOn, minimap: this.minimap });
     };
     if (shape !== this.lastUiShape || performance.now() - this.lastUiView >= UI_VIEW_INTERVAL) {
       if (this.uiTimer !== null) clearTimeout(this.uiTimer);
       send();
     } else if (this.uiTimer === null) {
       this.uiTimer = setTimeout(() => {
-        if (!this.destroyed) this.pushView(fitView(this.layout, this.viewport).scale);
+        if (!this.destroyed) this.pushView(this.fitted().scale);
       }, UI_VIEW_INTERVAL);
     }
   }
@@ -312,7 +393,7 @@ export class HeapMapController {
   /** The minimap, when the view shows less than the whole map. */
   private placeMinimap(fit: View): MinimapPlacement | null {
     const L = this.layout;
-    if (L.arenas === 0) return null;
+    if (isEmptyLayout(L)) return null;
     const v = this.view;
     const wholeVisible =
       v.x <= 0 && v.y <= 0 && v.x + this.viewport.width / v.scale >= L.width && v.y + this.viewport.height / v.scale >= L.height;
@@ -575,9 +656,14 @@ export class HeapMapController {
 
   /** What a click at screen point p selects. */
   pick(p: { x: number; y: number }, arenaOnly = false): HeapSelection | null {
+    if (isEmptyLayout(this.layout)) return null;
     const w = screenToWorld(this.view, p.x, p.y);
     const hit = hitTest(this.layout, w.x, w.y);
     if (hit === null) return null;
+    if (hit.kind === 'raw') {
+      const r = rawHit(this.tape, hit.cell, hit.fx);
+      return r === null || r.chunk < 0 ? null : { kind: 'raw', address: this.tape.chunkAddress[r.chunk]! + CHUNK_HDR_SZ };
+    }
     if (hit.kind === 'arena' || arenaOnly || this.view.scale < ARENA_PICK_SCALE) return { kind: 'arena', arena: hit.arena };
     if (this.blocksOn) {
       const info = this.cache.get(hit.slot);
@@ -605,13 +691,31 @@ export class HeapMapController {
       return;
     }
     const w = screenToWorld(this.view, p.x, p.y);
-    const hit = hitTest(this.layout, w.x, w.y);
+    const hit = isEmptyLayout(this.layout) ? null : hitTest(this.layout, w.x, w.y);
     if (hit === null) {
       this.setHover(null);
       return;
     }
+    if (hit.kind === 'raw') {
+      const t = this.tape;
+      const r = rawHit(t, hit.cell, hit.fx);
+      if (r === null) {
+        this.setHover(null);
+        return;
+      }
+      const raw = {
+        kind: t.segKind[r.segment] === RAW_MMAP ? ('mmap' as const) : ('brk' as const),
+        address: r.address,
+        regionStart: t.segStart[r.segment]!,
+        regionLength: t.segLength[r.segment]!,
+        chunk: r.chunk < 0 ? null : { address: t.chunkAddress[r.chunk]!, size: t.chunkSize[r.chunk]!, mmapped: t.chunkMmapped[r.chunk] === 1 },
+      };
+      this.setHover({ x: p.x, y: p.y, arena: -1, slot: null, ordinal: null, state: 0, block: null, pool: null, raw });
+      return;
+    }
+    const arenaAddress = this.addresses?.[hit.arena] ?? null;
     if (hit.kind === 'arena') {
-      this.setHover({ x: p.x, y: p.y, arena: hit.arena, slot: null, ordinal: null, state: 0, block: null, pool: null });
+      this.setHover({ x: p.x, y: p.y, arena: hit.arena, slot: null, ordinal: null, state: 0, block: null, pool: null, arenaAddress });
       return;
     }
     const info = this.cache.get(hit.slot) ?? null;
@@ -629,16 +733,20 @@ export class HeapMapController {
       state: this.states[hit.slot] ?? 0,
       block,
       pool: this.blocksOn ? info : null,
+      arenaAddress,
     });
   }
 
   private setHover(info: HoverInfo | null): void {
     const slot = info?.slot ?? -1;
     const block = info?.block ?? -1;
-    if (slot !== this.hoverSlot || block !== this.hoverBlock) {
+    const chunk = info?.raw?.chunk ?? null;
+    const rawChunk = chunk === null ? -1 : chunkIndexAt(this.tape, chunk.address);
+    if (slot !== this.hoverSlot || block !== this.hoverBlock || rawChunk !== this.hoverRaw) {
       this.hoverSlot = slot;
       this.hoverBlock = block;
-      this.engine.setScene(this.view, this.blocksOn, this.selected, { slot, block });
+      this.hoverRaw = rawChunk;
+      this.engine.setScene(this.view, this.blocksOn, this.selected, { slot, block, rawChunk });
     }
     this.ui.hover(info);
   }

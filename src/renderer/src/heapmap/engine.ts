@@ -6,6 +6,10 @@
  *   states      the pool-state array (r16uint). `setStates` copies the changed ranges into the CPU
  *               copy and uploads only those texels (BufferImageSource.update(start, end), which
  *               pixi turns into texSubImage2D of the rows they cover).
+ *   order       tile position -> arena index (r32uint, layout.ts `order`): uploaded when the
+ *               arena addresses change the order, which redraws the world cache whole.
+ *   rawCells    the raw region's cell states (r16uint, raw.ts): uploaded with `setRaw`, which
+ *               redraws the raw region's rows of the world cache.
  *   palette     palette.ts for the theme.
  *   blocks      the block atlas (rg16uint), one row per pool on screen at deep zoom.
  *   world       render texture, one texel per world cell: the world cache pass redraws only the
@@ -43,6 +47,7 @@ import {
 } from 'pixi.js';
 import type { EngineStats } from './engine-stats';
 import {
+  arenaAt,
   arenaRect,
   atlasKey,
   BLOCK_ATLAS_MAX_BLOCKS,
@@ -52,7 +57,9 @@ import {
   blockRectInPool,
   mergeRects,
   poolGridPos,
+  isEmptyLayout,
   poolRect,
+  sameLayout,
   shaderOrigin,
   slotRangeRects,
   visibleSlots,
@@ -68,6 +75,8 @@ import {
   PALETTE_WIDTH,
   paletteBytes,
   paletteColor,
+  ROW_RAW_BRK,
+  ROW_RAW_MMAP,
   ROW_UI,
   UI_BACKGROUND,
   UI_BLOCK_EDGE,
@@ -80,6 +89,7 @@ import {
   type Theme,
 } from './palette';
 import { coalesceRanges } from './ranges';
+import { chunkOfPointer, chunkRects, EMPTY_TAPE, rawDetail, type RawTape } from './raw';
 import {
   BLOCK_CACHE_SIDE,
   BLOCK_FRAGMENT,
@@ -193,8 +203,20 @@ interface Quad {
 interface Pass {
   mesh: Mesh<Geometry, Shader>;
   shader: Shader;
-  u: { uGrid: Vec4; uHeap: Vec4 };
+  u: { uGrid: Vec4; uHeap: Vec4; uRaw: Vec4 };
 }
+
+/** What the pointer is over, for its outline: a pool (and block), or a raw chunk (raw.ts index). */
+export interface SceneHover {
+  slot: number;
+  block: number;
+  rawChunk: number;
+}
+
+/** Raw chunks are drawn one by one (over the cell shading) from this many CSS px per cell. */
+const RAW_DETAIL_SCALE = 8;
+/** At most this many rectangles of raw detail (more on screen: the cell shading alone). */
+const MAX_RAW_RECTS = 20000;
 
 export interface EngineCallbacks {
   /** After every frame drawn. */
@@ -240,6 +262,10 @@ export class HeapMapEngine {
   private statesSource: BufferImageSource;
   private statesData: Uint16Array;
   private slotCount = 0;
+  private orderSource: BufferImageSource;
+  private rawSource: BufferImageSource;
+  /** The raw region laid out (raw.ts), for its outlines and deep-zoom chunks. */
+  private tape: RawTape = EMPTY_TAPE;
   private readonly paletteSource: BufferImageSource;
   private readonly blocksSource: BufferImageSource;
   private readonly blocksData: Uint16Array;
@@ -256,7 +282,7 @@ export class HeapMapEngine {
   private readonly overlayProgram = GlProgram.from({ vertex: OVERLAY_VERTEX, fragment: OVERLAY_FRAGMENT, name: 'heapmap-overlay' });
   private readonly labelProgram = GlProgram.from({ vertex: LABEL_VERTEX, fragment: LABEL_FRAGMENT, name: 'heapmap-labels', preferredFragmentPrecision: 'highp' });
   private readonly labelColour = vec4();
-  private scene: { view: View; blocks: boolean; sel: HeapSelection | null; hover: { slot: number; block: number } } | null = null;
+  private scene: { view: View; blocks: boolean; sel: HeapSelection | null; hover: SceneHover } | null = null;
   private layout: HeapLayout | null = null;
   /** World cache rectangles to redraw ('all' after a resize, a theme or a lost context). */
   private worldDirty: Rect[] | 'all' = 'all';
@@ -288,6 +314,8 @@ export class HeapMapEngine {
     this.dpr = dpr;
     this.statesData = new Uint16Array(STATES_WIDTH);
     this.statesSource = this.makeStatesSource(this.statesData, 1);
+    this.orderSource = this.makeDataSource(new Uint32Array(STATES_WIDTH), 1, 'r32uint');
+    this.rawSource = this.makeDataSource(new Uint16Array(STATES_WIDTH), 1, 'r16uint');
     this.paletteSource = new BufferImageSource({
       resource: paletteBytes(this.theme, this.alignment),
       width: PALETTE_WIDTH,
@@ -329,11 +357,16 @@ export class HeapMapEngine {
   }
 
   private makeStatesSource(data: Uint16Array, rows: number): BufferImageSource {
+    return this.makeDataSource(data, rows, 'r16uint');
+  }
+
+  /** A data texture STATES_WIDTH texels wide (states, order, raw cells). */
+  private makeDataSource(data: Uint16Array | Uint32Array, rows: number, format: 'r16uint' | 'r32uint'): BufferImageSource {
     return new BufferImageSource({
       resource: data,
       width: STATES_WIDTH,
       height: rows,
-      format: 'r16uint',
+      format,
       scaleMode: 'nearest',
       autoGenerateMipmaps: false,
     });
@@ -353,16 +386,19 @@ export class HeapMapEngine {
   }
 
   private makePass(program: GlProgram): Pass {
-    const u = { uGrid: vec4(), uHeap: vec4() };
+    const u = { uGrid: vec4(), uHeap: vec4(), uRaw: vec4() };
     const shader = new Shader({
       glProgram: program,
       resources: {
         uStates: this.statesSource,
         uPalette: this.paletteSource,
         uBlocks: this.blocksSource,
+        uOrder: this.orderSource,
+        uRawCells: this.rawSource,
         passUniforms: new UniformGroup({
           uGrid: { value: u.uGrid, type: 'vec4<f32>' },
           uHeap: { value: u.uHeap, type: 'vec4<f32>' },
+          uRaw: { value: u.uRaw, type: 'vec4<f32>' },
         }),
       },
     });
@@ -522,6 +558,7 @@ export class HeapMapEngine {
   setLayout(L: HeapLayout): void {
     const prev = this.layout;
     this.layout = L;
+    if (prev === null || prev.order !== L.order || prev.arenas !== L.arenas) this.uploadOrder(L);
     const t = worldTexels(L);
     const width = t.width + 2 * WORLD_BORDER;
     const height = t.height + 2 * WORLD_BORDER;
@@ -531,13 +568,53 @@ export class HeapMapEngine {
       for (const q of [this.main, this.mini]) for (const sh of q.shaders.values()) sh.resources.uWorld = this.world.source;
       old.destroy(true);
     }
-    if (prev === null || prev.arenasPerRow !== L.arenasPerRow || prev.arenas !== L.arenas || prev.poolsPerArena !== L.poolsPerArena) {
-      this.worldDirty = 'all';
-    }
+    if (prev === null || !sameLayout(prev, L)) this.worldDirty = 'all';
     for (const p of [this.worldPass, this.flagPass, this.blockPass]) {
       p.u.uGrid.set([L.cols, L.rows, L.pitchX, 0]);
       p.u.uHeap.set([L.arenasPerRow, L.arenas, L.poolsPerArena, this.slotCount]);
+      p.u.uRaw.set([L.rawY, L.rawWidth, L.rawCells, 0]);
     }
+    this.invalidate();
+  }
+
+  /** Uploads the layout's tile order (the identity for index order). */
+  private uploadOrder(L: HeapLayout): void {
+    const rows = Math.max(1, Math.ceil(L.arenas / STATES_WIDTH));
+    const data = new Uint32Array(rows * STATES_WIDTH);
+    for (let p = 0; p < L.arenas; p++) data[p] = arenaAt(L, p);
+    if (rows !== this.orderSource.height) {
+      const old = this.orderSource;
+      this.orderSource = this.makeDataSource(data, rows, 'r32uint');
+      for (const p of [this.worldPass, this.flagPass, this.blockPass]) p.shader.resources.uOrder = this.orderSource;
+      old.destroy();
+    } else {
+      (this.orderSource.resource as Uint32Array).set(data);
+      this.orderSource.update();
+    }
+  }
+
+  /**
+   * Sets the raw region's contents (raw.ts), laid out by the layout set last (its rawCells must
+   * be `tape.cells`): uploads the cell states and redraws the region's rows of the world cache.
+   */
+  setRaw(tape: RawTape): void {
+    this.tape = tape;
+    const rows = Math.max(1, Math.ceil(tape.cells / STATES_WIDTH));
+    if (rows !== this.rawSource.height) {
+      const data = new Uint16Array(rows * STATES_WIDTH);
+      data.set(tape.cellStates);
+      const old = this.rawSource;
+      this.rawSource = this.makeDataSource(data, rows, 'r16uint');
+      for (const p of [this.worldPass, this.flagPass, this.blockPass]) p.shader.resources.uRawCells = this.rawSource;
+      old.destroy();
+    } else {
+      const data = this.rawSource.resource as Uint16Array;
+      data.fill(0);
+      data.set(tape.cellStates);
+      this.rawSource.update();
+    }
+    const L = this.layout;
+    if (L !== null && L.rawCells > 0) this.markWorld([{ x: 0, y: L.rawY, width: worldTexels(L).width, height: Math.min(L.rawRows, worldTexels(L).height - L.rawY) }]);
     this.invalidate();
   }
 
@@ -629,7 +706,7 @@ export class HeapMapEngine {
    * Sets the frame uniforms of the map from the view; outlines for the selection and hover, and
    * free-list numbers, are rebuilt before the next frame (they also depend on blocks loaded later).
    */
-  setScene(view: View, blocks: boolean, sel: HeapSelection | null, hover: { slot: number; block: number }): void {
+  setScene(view: View, blocks: boolean, sel: HeapSelection | null, hover: SceneHover): void {
     this.scene = { view: { ...view }, blocks, sel, hover: { ...hover } };
     this.invalidate();
   }
@@ -659,6 +736,11 @@ export class HeapMapEngine {
       const b = blockRectInPool(cap, block);
       return screenRect({ x: pool.x + b.x, y: pool.y + b.y, width: b.width, height: b.height });
     };
+    this.rawScene(o, L, view, screenRect);
+    const tape = this.tape;
+    if (hover.rawChunk >= 0 && hover.rawChunk < tape.chunkAddress.length) {
+      for (const r of chunkRects(L, tape, hover.rawChunk)) o.ring(screenRect(r), 1.5, this.colour(UI_HOVER), r.width * view.scale < 4);
+    }
     if (hover.slot >= 0 && hover.slot < slots) {
       const hc = this.colour(UI_HOVER);
       const br = blockRect(hover.slot, hover.block);
@@ -669,6 +751,15 @@ export class HeapMapEngine {
       const selColour = this.colour(UI_SELECTION);
       if (sel.kind === 'arena') {
         if (sel.arena >= 0 && sel.arena < L.arenas) o.ring(screenRect(arenaRect(L, sel.arena)), 2.5, selColour, true);
+      } else if (sel.kind === 'raw') {
+        const i = chunkOfPointer(tape, sel.address);
+        if (i >= 0) {
+          for (const r of chunkRects(L, tape, i)) {
+            const sr = screenRect(r);
+            if (sr.width >= 10) o.ring(sr, 2.5, selColour);
+            else o.ring(sr, 2, selColour, true);
+          }
+        }
       } else if (sel.slot >= 0 && sel.slot < slots) {
         const br = sel.kind === 'block' ? blockRect(sel.slot, sel.block) : null;
         const r = br ?? screenRect(poolRect(L, sel.slot));
@@ -678,6 +769,35 @@ export class HeapMapEngine {
     }
     o.flush(this.mainOverlay);
     this.setLabels(L, view, blocks);
+  }
+
+  /**
+   * The raw region at deep zoom: each region's visible part in its free colour, then each live
+   * chunk on screen in its full colour with an edge at its start, over the cell shading (which
+   * is all that shows from further out, or when too many chunks are on screen).
+   */
+  private rawScene(o: Outlines, L: HeapLayout, view: View, screenRect: (r: Rect) => Rect): void {
+    if (L.rawCells === 0 || view.scale < RAW_DETAIL_SCALE) return;
+    const d = rawDetail(L, this.tape, view, this.viewport, MAX_RAW_RECTS);
+    if (d === null) return;
+    const rgba = (row: number, x: number): Rgba => {
+      const [r, g, b] = paletteColor(this.theme, this.alignment, row, x);
+      return [r / 255, g / 255, b / 255, 1];
+    };
+    const free = rgba(ROW_RAW_BRK, 0);
+    for (const r of d.free) {
+      const sr = screenRect(r);
+      o.rect(sr.x, sr.y, sr.width, sr.height, free);
+    }
+    const brk = rgba(ROW_RAW_BRK, 15);
+    const mmap = rgba(ROW_RAW_MMAP, 15);
+    const edge = this.colour(UI_POOL_EDGE);
+    for (const c of d.chunks) {
+      const sr = screenRect(c.rect);
+      o.rect(sr.x, sr.y, sr.width, sr.height, this.tape.chunkMmapped[c.index] === 1 ? mmap : brk);
+      // An edge where the chunk starts, when it is wide enough to keep some colour.
+      if (c.start && sr.width >= 4) o.rect(sr.x, sr.y, 1, sr.height, edge);
+    }
   }
 
   /** Free-list numbers for the free blocks on screen that are big enough to hold them. */
@@ -894,6 +1014,13 @@ export class HeapMapEngine {
       r.render({ container: this.empty, clear: true });
       return true;
     }
+    if (isEmptyLayout(this.layout)) {
+      // An empty heap (no arena slot, no raw memory): the background, and a frame reported.
+      r.render({ container: this.empty, clear: true });
+      this.stats.frames++;
+      this.callbacks.onFrame?.(this.stats.frames);
+      return true;
+    }
     this.drawCaches(r);
     this.buildScene();
     r.render({ container: this.stage, clear: false });
@@ -940,6 +1067,8 @@ export class HeapMapEngine {
     for (const b of [this.mainOverlay, this.miniOverlay, this.labels]) b.destroy();
     this.unitQuad.destroy();
     this.statesSource.destroy();
+    this.orderSource.destroy();
+    this.rawSource.destroy();
     this.paletteSource.destroy();
     this.blocksSource.destroy();
     this.world.destroy(true);

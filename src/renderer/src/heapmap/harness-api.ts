@@ -17,6 +17,14 @@ export interface HarnessMountOptions {
   alignment?: number;
 }
 
+/** The raw region as plain data (it crosses page.evaluate as JSON); see types.ts RawRegions. */
+export interface HarnessRaw {
+  cellBytes: number;
+  /** kind: 1 the brk heap, 2 an mmapped chunk's mapping. */
+  regions: { start: number; length: number; kind: number }[];
+  chunks: { address: number; size: number; mmapped: boolean }[];
+}
+
 export interface HarnessDebug {
   layout: HeapLayout;
   view: View;
@@ -54,6 +62,9 @@ export interface HarnessApi {
   mount(options: HarnessMountOptions): Promise<void>;
   unmount(): void;
   setStates(states: number[], changed: SlotRange[] | null): void;
+  /** Arena addresses by index (0: no arena), or null: index order. */
+  setArenaAddresses(addresses: number[] | null): void;
+  setRaw(raw: HarnessRaw | null): void;
   /** Replaces one slot's value and passes the map exactly that range as changed. */
   setSlot(slot: number, value: number): void;
   /** Pools `loadPool` answers with (others: null, or synthetic ones when `syntheticPools`). */

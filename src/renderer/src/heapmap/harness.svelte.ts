@@ -5,12 +5,12 @@
  */
 import { mount, unmount } from 'svelte';
 import type { PoolInfo } from '../../../shared/protocol';
-import type { FirstPicture, HarnessApi, HarnessMountOptions, PanZoomResult } from './harness-api';
+import type { FirstPicture, HarnessApi, HarnessMountOptions, HarnessRaw, PanZoomResult } from './harness-api';
 import HeapMap from './HeapMap.svelte';
 import { blocksVisible, fitView, type View } from './layout';
 import { POOL_EDGE_SCALE } from './shaders';
 import { syntheticPoolInfo, syntheticPoolStates } from './synthetic';
-import type { HeapSelection, RenderInfo, SlotRange } from './types';
+import type { HeapSelection, RawRegions, RenderInfo, SlotRange } from './types';
 
 interface HeapMapExports {
   fit(): void;
@@ -39,6 +39,8 @@ export function installHarness(root: HTMLElement): HarnessApi {
     states: new Uint16Array(0) as Uint16Array,
     changed: null as SlotRange[] | null,
     poolsPerArena: 64,
+    arenaAddresses: null as Float64Array | null,
+    raw: null as RawRegions | null,
     loadPool: (slot: number): Promise<PoolInfo | null> => {
       loads.push(slot);
       const known = pools.get(slot);
@@ -83,6 +85,8 @@ export function installHarness(root: HTMLElement): HarnessApi {
       props.theme = o.theme ?? 'dark';
       props.states = new Uint16Array(0);
       props.changed = null;
+      props.arenaAddresses = null;
+      props.raw = null;
       props.selected = null;
       current = new Uint16Array(0);
       selections.length = 0;
@@ -105,6 +109,23 @@ export function installHarness(root: HTMLElement): HarnessApi {
       current = Uint16Array.from(states);
       props.states = current;
       props.changed = changed;
+    },
+    setArenaAddresses(addresses: number[] | null) {
+      props.arenaAddresses = addresses === null ? null : Float64Array.from(addresses);
+    },
+    setRaw(raw: HarnessRaw | null) {
+      props.raw =
+        raw === null
+          ? null
+          : {
+              cellBytes: raw.cellBytes,
+              regionStart: Float64Array.from(raw.regions, (r) => r.start),
+              regionLength: Float64Array.from(raw.regions, (r) => r.length),
+              regionKind: Uint8Array.from(raw.regions, (r) => r.kind),
+              chunkAddress: Float64Array.from(raw.chunks, (c) => c.address),
+              chunkSize: Float64Array.from(raw.chunks, (c) => c.size),
+              chunkMmapped: Uint8Array.from(raw.chunks, (c) => (c.mmapped ? 1 : 0)),
+            };
     },
     setSlot(slot: number, value: number) {
       const next = current.slice();

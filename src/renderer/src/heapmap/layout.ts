@@ -5,11 +5,18 @@
  *
  * World coordinates are in pool units: one pool is a 1x1 square. An arena is a tile of
  * `cols x rows` pools (8 x 8 for 64 pools), its pools in ordinal (address) order, row-major. Tiles
- * are laid out in arena index order, `arenasPerRow` to a row, `gap` units apart:
+ * are laid out in address order (`order`: tile position -> arena index; live arenas by address,
+ * then the slots with no arena in index order; null when that is index order), `arenasPerRow` to
+ * a row, `gap` units apart:
  *
- *     tile (tx, ty) of arena a:   tx = a % arenasPerRow,  ty = floor(a / arenasPerRow)
+ *     position p of arena a:      p = position[a]   (a when `order` is null)
+ *     tile (tx, ty) of arena a:   tx = p % arenasPerRow,  ty = floor(p / arenasPerRow)
  *     pool o of arena a at:       x = tx * pitchX + o % cols,  y = ty * pitchY + floor(o / cols)
  *     pitchX = cols + gap,        pitchY = rows + gap
+ *
+ * The raw region (raw.ts: the C library's memory, one cell per pool size of bytes) is a strip
+ * below the tiles, RAW_GAP units under them: `rawCells` cells, `rawWidth` to a row, from world
+ * row `rawY`; cell c at (c % rawWidth, rawY + floor(c / rawWidth)).
  *
  * A view is the world point at the top-left corner of the screen and a scale in CSS pixels per
  * pool. Screen to world: w = view.x + sx / view.scale.
@@ -42,10 +49,30 @@ export interface HeapLayout {
   readonly arenasPerRow: number;
   /** Rows of arena tiles. */
   readonly tileRows: number;
-  /** World size of the whole map. */
+  /** Tile position -> arena index (address order), or null for index order. */
+  readonly order: readonly number[] | null;
+  /** Arena index -> tile position (the inverse of `order`), or null. */
+  readonly position: readonly number[] | null;
+  /** The raw region: first world row, cells a row, rows, cells (0: none). */
+  readonly rawY: number;
+  readonly rawWidth: number;
+  readonly rawRows: number;
+  readonly rawCells: number;
+  /** World size of the whole map (tiles and raw region). */
   readonly width: number;
   readonly height: number;
 }
+
+/** Options of `makeLayout` beyond the tiles' shape. */
+export interface LayoutExtras {
+  /** Tile position -> arena index (arenaOrder); null or absent: index order. */
+  order?: readonly number[] | null;
+  /** Cells of the raw region (raw.ts RawTape.cells). */
+  rawCells?: number;
+}
+
+/** World rows between the arena tiles and the raw region. */
+export const RAW_GAP = 2;
 
 export interface View {
   /** World point at the top-left corner of the screen. */
@@ -80,8 +107,12 @@ export const MAX_POOL_VIEWPORTS = 16;
 /** Below this many CSS pixels per pool, a click picks the arena rather than a pool. */
 export const ARENA_PICK_SCALE = 4;
 
-/** Lays out `arenas` arena tiles of `poolsPerArena` pools, about `aspect` (width / height) overall. */
-export function makeLayout(arenas: number, poolsPerArena: number, aspect = 1.6, gap = 1): HeapLayout {
+/**
+ * Lays out `arenas` arena tiles of `poolsPerArena` pools, about `aspect` (width / height) overall,
+ * and the raw region below them: as wide as the tiles, or wider when it would otherwise be taller
+ * than a strip of that aspect (with no arenas it is the whole map).
+ */
+export function makeLayout(arenas: number, poolsPerArena: number, aspect = 1.6, gap = 1, extras: LayoutExtras = {}): HeapLayout {
   if (!Number.isInteger(poolsPerArena) || poolsPerArena < 1) throw new RangeError(`poolsPerArena ${poolsPerArena}`);
   if (!Number.isInteger(gap) || gap < 0) throw new RangeError(`gap ${gap}: the world texture needs whole cells`);
   const n = Math.max(0, Math.floor(arenas));
@@ -92,6 +123,18 @@ export function makeLayout(arenas: number, poolsPerArena: number, aspect = 1.6, 
   const a = aspect > 0 && Number.isFinite(aspect) ? aspect : 1.6;
   const arenasPerRow = n === 0 ? 1 : Math.min(n, Math.max(1, Math.round(Math.sqrt((n * a * pitchY) / pitchX))));
   const tileRows = Math.ceil(n / arenasPerRow);
+  const tilesWidth = n === 0 ? 0 : arenasPerRow * pitchX - gap;
+  const tilesHeight = n === 0 ? 0 : tileRows * pitchY - gap;
+  const order = extras.order !== undefined && extras.order !== null && extras.order.length === n ? extras.order : null;
+  let position: number[] | null = null;
+  if (order !== null) {
+    position = new Array<number>(n);
+    for (let p = 0; p < n; p++) position[order[p]!] = p;
+  }
+  const rawCells = Math.max(0, Math.floor(extras.rawCells ?? 0));
+  const rawWidth = rawCells === 0 ? 0 : Math.max(tilesWidth, Math.ceil(Math.sqrt(rawCells * a)));
+  const rawRows = rawCells === 0 ? 0 : Math.ceil(rawCells / rawWidth);
+  const rawY = n === 0 ? 0 : tilesHeight + RAW_GAP;
   return {
     poolsPerArena,
     arenas: n,
@@ -102,9 +145,64 @@ export function makeLayout(arenas: number, poolsPerArena: number, aspect = 1.6, 
     pitchY,
     arenasPerRow,
     tileRows,
-    width: n === 0 ? 0 : arenasPerRow * pitchX - gap,
-    height: n === 0 ? 0 : tileRows * pitchY - gap,
+    order,
+    position,
+    rawY,
+    rawWidth,
+    rawRows,
+    rawCells,
+    width: Math.max(tilesWidth, rawWidth),
+    height: rawCells === 0 ? tilesHeight : rawY + rawRows,
   };
+}
+
+/** Whether the layout shows nothing at all (no arena slot, no raw memory). */
+export function isEmptyLayout(L: HeapLayout): boolean {
+  return L.arenas === 0 && L.rawCells === 0;
+}
+
+/**
+ * The tile order for arena `addresses` (one per arena index, 0 where no arena is associated):
+ * live arenas by address, then the empty slots in index order; null when that is index order
+ * (or no addresses are known). Only indexes below `arenas` are placed.
+ */
+export function arenaOrder(addresses: ArrayLike<number> | null, arenas: number): number[] | null {
+  if (addresses === null || arenas <= 0) return null;
+  const live: number[] = [];
+  const dead: number[] = [];
+  for (let a = 0; a < arenas; a++) ((addresses[a] ?? 0) !== 0 ? live : dead).push(a);
+  live.sort((x, y) => addresses[x]! - addresses[y]! || x - y);
+  const order = live.concat(dead);
+  for (let p = 0; p < arenas; p++) if (order[p] !== p) return order;
+  return null;
+}
+
+/** Tile position of arena `arena`. */
+export function positionOf(L: HeapLayout, arena: number): number {
+  return L.position === null ? arena : (L.position[arena] ?? arena);
+}
+
+/** Arena at tile position `p`. */
+export function arenaAt(L: HeapLayout, p: number): number {
+  return L.order === null ? p : (L.order[p] ?? p);
+}
+
+/** Whether two layouts place everything in the same cells. */
+export function sameLayout(a: HeapLayout, b: HeapLayout): boolean {
+  if (
+    a.poolsPerArena !== b.poolsPerArena ||
+    a.arenas !== b.arenas ||
+    a.arenasPerRow !== b.arenasPerRow ||
+    a.gap !== b.gap ||
+    a.rawY !== b.rawY ||
+    a.rawWidth !== b.rawWidth ||
+    a.rawCells !== b.rawCells ||
+    (a.order === null) !== (b.order === null)
+  ) {
+    return false;
+  }
+  if (a.order !== null && b.order !== null) for (let p = 0; p < a.order.length; p++) if (a.order[p] !== b.order[p]) return false;
+  return true;
 }
 
 /**
@@ -126,10 +224,30 @@ export function slotRangeRects(L: HeapLayout, start: number, end: number): Rect[
   if (e <= s) return [];
   const a0 = Math.floor(s / L.poolsPerArena);
   const a1 = Math.floor((e - 1) / L.poolsPerArena);
-  const r0 = Math.floor(a0 / L.arenasPerRow);
-  const r1 = Math.floor(a1 / L.arenasPerRow);
   const { width, height } = worldTexels(L);
   const clip = (r: Rect): Rect => ({ x: r.x, y: r.y, width: Math.min(r.width, width - r.x), height: Math.min(r.height, height - r.y) });
+  if (L.position !== null) {
+    // Address order: the arenas of the range are anywhere. A few: their tiles; more: the band
+    // of tile rows they touch.
+    if (a1 - a0 < 64) {
+      const out: Rect[] = [];
+      for (let a = a0; a <= a1; a++) {
+        const p = L.position[a]!;
+        out.push(clip({ x: (p % L.arenasPerRow) * L.pitchX, y: Math.floor(p / L.arenasPerRow) * L.pitchY, width: L.pitchX, height: L.pitchY }));
+      }
+      return out;
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let a = a0; a <= a1; a++) {
+      const row = Math.floor(L.position[a]! / L.arenasPerRow);
+      lo = Math.min(lo, row);
+      hi = Math.max(hi, row);
+    }
+    return [clip({ x: 0, y: lo * L.pitchY, width, height: (hi - lo + 1) * L.pitchY })];
+  }
+  const r0 = Math.floor(a0 / L.arenasPerRow);
+  const r1 = Math.floor(a1 / L.arenasPerRow);
   if (r0 === r1) {
     const x0 = (a0 % L.arenasPerRow) * L.pitchX;
     const x1 = ((a1 % L.arenasPerRow) + 1) * L.pitchX;
@@ -184,8 +302,9 @@ export function arenaCount(length: number, poolsPerArena: number): number {
 
 /** World rectangle of arena `arena`'s tile. */
 export function arenaRect(L: HeapLayout, arena: number): Rect {
-  const tx = arena % L.arenasPerRow;
-  const ty = Math.floor(arena / L.arenasPerRow);
+  const p = positionOf(L, arena);
+  const tx = p % L.arenasPerRow;
+  const ty = Math.floor(p / L.arenasPerRow);
   return { x: tx * L.pitchX, y: ty * L.pitchY, width: L.cols, height: L.rows };
 }
 
@@ -193,8 +312,9 @@ export function arenaRect(L: HeapLayout, arena: number): Rect {
 export function poolRect(L: HeapLayout, slot: number): Rect {
   const arena = Math.floor(slot / L.poolsPerArena);
   const o = slot - arena * L.poolsPerArena;
-  const tx = arena % L.arenasPerRow;
-  const ty = Math.floor(arena / L.arenasPerRow);
+  const p = positionOf(L, arena);
+  const tx = p % L.arenasPerRow;
+  const ty = Math.floor(p / L.arenasPerRow);
   return { x: tx * L.pitchX + (o % L.cols), y: ty * L.pitchY + Math.floor(o / L.cols), width: 1, height: 1 };
 }
 
@@ -202,9 +322,10 @@ export function poolRect(L: HeapLayout, slot: number): Rect {
 export function poolGridPos(L: HeapLayout, slot: number): { gx: number; gy: number } {
   const arena = Math.floor(slot / L.poolsPerArena);
   const o = slot - arena * L.poolsPerArena;
+  const p = positionOf(L, arena);
   return {
-    gx: (arena % L.arenasPerRow) * L.cols + (o % L.cols),
-    gy: Math.floor(arena / L.arenasPerRow) * L.rows + Math.floor(o / L.cols),
+    gx: (p % L.arenasPerRow) * L.cols + (o % L.cols),
+    gy: Math.floor(p / L.arenasPerRow) * L.rows + Math.floor(o / L.cols),
   };
 }
 
@@ -213,16 +334,26 @@ export type Hit =
   | { kind: 'pool'; arena: number; ordinal: number; slot: number; fx: number; fy: number }
   /** Inside an arena's tile but on no pool (a tile with fewer pools than cols * rows). */
   | { kind: 'arena'; arena: number }
+  /** A cell of the raw region: `fx`, `fy` in [0, 1) inside it (raw.ts turns it into an address). */
+  | { kind: 'raw'; cell: number; fx: number; fy: number }
   | null;
 
 /** What is at world point (wx, wy). */
 export function hitTest(L: HeapLayout, wx: number, wy: number): Hit {
   if (!(wx >= 0 && wy >= 0)) return null;
+  if (L.rawCells > 0 && wy >= L.rawY) {
+    const cx = Math.floor(wx);
+    const cy = Math.floor(wy - L.rawY);
+    if (cx >= L.rawWidth || cy >= L.rawRows) return null;
+    const cell = cy * L.rawWidth + cx;
+    return cell < L.rawCells ? { kind: 'raw', cell, fx: wx - cx, fy: wy - L.rawY - cy } : null;
+  }
   const tx = Math.floor(wx / L.pitchX);
   const ty = Math.floor(wy / L.pitchY);
   if (tx >= L.arenasPerRow) return null;
-  const arena = ty * L.arenasPerRow + tx;
-  if (arena >= L.arenas) return null;
+  const p = ty * L.arenasPerRow + tx;
+  if (p >= L.arenas) return null;
+  const arena = arenaAt(L, p);
   const ix = wx - tx * L.pitchX;
   const iy = wy - ty * L.pitchY;
   if (ix >= L.cols || iy >= L.rows) return null; // the gap between tiles
@@ -372,8 +503,9 @@ export function visibleSlots(L: HeapLayout, v: View, vp: Viewport, limit = 4096)
   // Bounded by the number of pools on screen: the caller only asks when pools are large.
   for (let ty = ty0; ty <= ty1; ty++) {
     for (let tx = tx0; tx <= tx1; tx++) {
-      const arena = ty * L.arenasPerRow + tx;
-      if (arena >= L.arenas) continue;
+      const p = ty * L.arenasPerRow + tx;
+      if (p >= L.arenas) continue;
+      const arena = arenaAt(L, p);
       const ox = tx * L.pitchX;
       const oy = ty * L.pitchY;
       const c0 = Math.max(0, Math.floor(x0 - ox));

@@ -20,13 +20,19 @@
  *   ROW_BLOCK_NEVER         21     a block never handed out (past nextoffset)
  *   ROW_UI                  22     x = UI_* below (background, selection, hover, ...)
  *   ROW_INVALID             23     a state value no pool can have (status 5-7): loud on purpose
+ *   ROW_RAW_BRK             24     the raw region's brk heap (raw.ts): x = level, 0 no byte of the
+ *                                  cell in a live chunk (free chunks, top), 15 all of them
+ *   ROW_RAW_MMAP            25     the same for an mmapped chunk's mapping
+ *
+ * Raw memory is drawn in two low-saturation hues outside the size classes' ramp (sand for the
+ * brk heap, slate teal for mmapped chunks), so it never reads as a pool of some class.
  */
 
 export type Theme = 'dark' | 'light';
 export type Rgb = [number, number, number];
 
 export const PALETTE_WIDTH = 64;
-export const PALETTE_ROWS = 24;
+export const PALETTE_ROWS = 26;
 
 export const ROW_EMPTY_POOL = 0;
 export const ROW_NEVER_CARVED = 16;
@@ -37,6 +43,8 @@ export const ROW_BLOCK_FREE = 20;
 export const ROW_BLOCK_NEVER = 21;
 export const ROW_UI = 22;
 export const ROW_INVALID = 23;
+export const ROW_RAW_BRK = 24;
+export const ROW_RAW_MMAP = 25;
 
 export const UI_BACKGROUND = 0;
 export const UI_SELECTION = 1;
@@ -64,6 +72,10 @@ interface ThemeBase {
   blockEdge: Rgb;
   tail: Rgb;
   invalid: Rgb;
+  /** Raw memory: a live chunk of the brk heap, of an mmapped chunk, and free brk heap memory. */
+  rawBrk: Rgb;
+  rawMmap: Rgb;
+  rawFree: Rgb;
   saturation: number;
   lightness: number;
   /** Mix toward the class colour of a used pool with one block in use. */
@@ -87,6 +99,9 @@ const THEMES: Record<Theme, ThemeBase> = {
     blockEdge: [20, 22, 26],
     tail: [28, 31, 36],
     invalid: [255, 0, 255],
+    rawBrk: [196, 170, 120],
+    rawMmap: [112, 168, 164],
+    rawFree: [58, 54, 48],
     saturation: 0.7,
     lightness: 0.58,
     dimmest: 0.3,
@@ -107,6 +122,9 @@ const THEMES: Record<Theme, ThemeBase> = {
     blockEdge: [246, 247, 249],
     tail: [238, 240, 243],
     invalid: [255, 0, 255],
+    rawBrk: [168, 134, 72],
+    rawMmap: [60, 128, 124],
+    rawFree: [226, 220, 208],
     saturation: 0.68,
     lightness: 0.48,
     dimmest: 0.3,
@@ -160,6 +178,12 @@ export function paletteColor(theme: Theme, alignment: number, row: number, x: nu
     case ROW_BLOCK_USED: return classColor(theme, alignment, x);
     case ROW_BLOCK_FREE: return mix(t.background, classColor(theme, alignment, x), 0.32);
     case ROW_BLOCK_NEVER: return t.blockNever;
+    case ROW_RAW_BRK:
+    case ROW_RAW_MMAP: {
+      const full = row === ROW_RAW_BRK ? t.rawBrk : t.rawMmap;
+      if (x <= 0) return t.rawFree;
+      return mix(t.rawFree, full, t.dimmest + ((1 - t.dimmest) * (Math.min(x, 15) - 1)) / 14);
+    }
     case ROW_UI: {
       const ui: Rgb[] = [t.background, t.selection, t.hover, t.poolEdge, t.text, t.viewRect, t.minimapEdge, t.blockEdge, t.tail];
       return ui[x] ?? t.invalid;

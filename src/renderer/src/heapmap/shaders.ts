@@ -3,9 +3,11 @@
  * states, in two steps, the way speedscope's row atlas caches rendered rows:
  *
  *   1. Cache passes, run only for what changed:
- *      WORLD_FRAGMENT renders the world cache, one texel per world cell (layout.ts: a pool or a
- *        gap cell), over the rectangles whose pools changed: slot from the texel position,
- *        state from the state texture, colour from the palette. Alpha carries the pool's block
+ *      WORLD_FRAGMENT renders the world cache, one texel per world cell (layout.ts: a pool, a
+ *        gap cell or a cell of the raw region), over the rectangles whose pools changed: tile
+ *        position from the texel position, arena from the order texture, slot, state from the
+ *        state texture, colour from the palette; a raw cell's colour from its state in the raw
+ *        cell texture (raw.ts), alpha 255 (no pool edges). Alpha carries the pool's block
  *        grid when its blocks are in the atlas (code = cols * 2 + (rows == cols)), 0 for a pool
  *        without, 255 for a gap or no pool.
  *      BLOCK_FRAGMENT renders the block cache: a 32x32 texel tile per atlas row (one per pool on
@@ -23,6 +25,8 @@
  *
  * Textures:
  *   uStates    r16uint, STATES_WIDTH texels a row, slot s at (s % W, s / W): pool-state.ts bits
+ *   uOrder     r32uint, the same shape: tile position p -> arena index (identity for index order)
+ *   uRawCells  r16uint, the same shape: raw cell c -> kind | level << 2 (raw.ts)
  *   uPalette   rgba8, palette.ts rows x size classes
  *   uBlocks    rg16uint block atlas, row = atlas key (layout.ts atlasKey): texel b < 1022:
  *              r = block state (0 never used, 1 free, 2 in use), g = 1 + position in the free
@@ -43,6 +47,8 @@ import {
   ROW_LOST,
   ROW_NEVER_CARVED,
   ROW_NOT_LIVE,
+  ROW_RAW_BRK,
+  ROW_RAW_MMAP,
   ROW_UI,
   UI_BACKGROUND,
   UI_TAIL,
@@ -114,41 +120,61 @@ const int ATLAS_META = ${BLOCK_ATLAS_WIDTH - 2};
 const int ATLAS_TAG = ${BLOCK_ATLAS_WIDTH - 1};
 const int TILE = ${BLOCK_TILE};
 uint stateOf(int slot) { return texelFetch(uStates, ivec2(slot & STATES_W_MASK, slot >> STATES_W_LOG2), 0).r; }
+#ifdef WORLD_PASS
+uint orderOf(int p) { return texelFetch(uOrder, ivec2(p & STATES_W_MASK, p >> STATES_W_LOG2), 0).r; }
+uint rawCellOf(int c) { return texelFetch(uRawCells, ivec2(c & STATES_W_MASK, c >> STATES_W_LOG2), 0).r; }
+#endif
 vec4 pal(int x, int row) { return texelFetch(uPalette, ivec2(x, row), 0); }
 `;
 
 /**
  * World cache pass. uGrid = cols, rows, pitch (x = y), 0; uHeap = arenasPerRow, arenas,
- * poolsPerArena, slots in the state array. `withBlocks`: also look the pool up in the block atlas
- * and put its block-grid code in alpha (costly: only run over the few pools in the atlas).
+ * poolsPerArena, slots in the state array; uRaw = the raw region's first row, cells a row, cells
+ * (layout.ts), 0. `withBlocks`: also look the pool up in the block atlas and put its block-grid
+ * code in alpha (costly: only run over the few pools in the atlas).
  */
 export function worldFragment(withBlocks: boolean): string {
   return `${HEADER}
 #define WITH_BLOCKS ${withBlocks ? 1 : 0}
+#define WORLD_PASS 1
 uniform usampler2D uStates;
 uniform sampler2D uPalette;
 uniform usampler2D uBlocks;
+uniform usampler2D uOrder;
+uniform usampler2D uRawCells;
 uniform vec4 uGrid;
 uniform vec4 uHeap;
+uniform vec4 uRaw;
 out vec4 fragColor;
 ${COMMON}
 void main() {
   // Texel (x, y) holds world cell (x - 1, y - 1): a border of background all round, so the
   // frame pass can clamp instead of testing bounds.
   ivec2 t = ivec2(gl_FragCoord.xy) - 1;
+  vec4 background = vec4(pal(${UI_BACKGROUND}, ${ROW_UI}).rgb, 1.0);
+  int rawY = int(uRaw.x);
+  if (uRaw.z > 0.0 && t.y >= rawY) {
+    int rw = int(uRaw.y);
+    int c = (t.y - rawY) * rw + t.x;
+    uint rv = t.x >= 0 && t.x < rw && c < int(uRaw.z) ? rawCellOf(c) : 0u;
+    int kind = int(rv & 3u);
+    fragColor = kind == 0 ? background : vec4(pal(int((rv >> 2u) & 15u), kind == 2 ? ${ROW_RAW_MMAP} : ${ROW_RAW_BRK}).rgb, 1.0);
+    return;
+  }
   int cols = int(uGrid.x);
   int rows = int(uGrid.y);
   int pitch = int(uGrid.z);
   int apr = int(uHeap.x);
   ivec2 tile = t / pitch;
   ivec2 cell = t - tile * pitch;
-  int arena = tile.y * apr + tile.x;
+  int pos = tile.y * apr + tile.x;
   int ord = cell.y * cols + cell.x;
   int ppa = int(uHeap.z);
-  if (t.x < 0 || t.y < 0 || cell.x >= cols || cell.y >= rows || tile.x >= apr || arena >= int(uHeap.y) || ord >= ppa) {
-    fragColor = vec4(pal(${UI_BACKGROUND}, ${ROW_UI}).rgb, 1.0);
+  if (t.x < 0 || t.y < 0 || cell.x >= cols || cell.y >= rows || tile.x >= apr || pos >= int(uHeap.y) || ord >= ppa) {
+    fragColor = background;
     return;
   }
+  int arena = int(orderOf(pos));
   int slot = arena * ppa + ord;
   uint v = slot < int(uHeap.w) ? stateOf(slot) : 0u;
   int status = int(v & 7u);

@@ -1,6 +1,7 @@
 /**
  * What the heap map's tooltip says about the thing under the pointer: pure text from a
- * pool-state value (pool-state.ts) and, at deep zoom, the pool's blocks (PoolInfo).
+ * pool-state value (pool-state.ts) and, at deep zoom, the pool's blocks (PoolInfo); in the raw
+ * region, the malloc chunk or the free memory there.
  */
 import type { PoolInfo } from '../../../shared/protocol';
 import {
@@ -33,6 +34,43 @@ export interface HoverInfo {
   block: number | null;
   /** The pool's blocks, when loaded. */
   pool: PoolInfo | null;
+  /** The arena's address, when known (0 or absent: none). */
+  arenaAddress?: number | null;
+  /** In the raw region: what is there (the other fields are then unused). */
+  raw?: RawHover | null;
+}
+
+/** The raw region under the pointer (raw.ts). */
+export interface RawHover {
+  /** The region: the brk heap, or an mmapped chunk's mapping. */
+  kind: 'brk' | 'mmap';
+  /** The byte under the pointer, and the region's extent. */
+  address: number;
+  regionStart: number;
+  regionLength: number;
+  /** The live chunk there (its header's address and its size in bytes), or null: free memory. */
+  chunk: { address: number; size: number; mmapped: boolean } | null;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** Lines for the raw region. */
+function rawLines(r: RawHover): string[] {
+  const c = r.chunk;
+  if (c === null) {
+    return [
+      `${r.kind === 'mmap' ? 'mapping' : 'brk heap'} ${hex(r.regionStart)}–${hex(r.regionStart + r.regionLength)} (${plural(r.regionLength, 'byte')})`,
+      `${hex(r.address)} · free: in glibc's bins, tcache, fastbins or top`,
+    ];
+  }
+  // malloc_usable_size: the next chunk's prev_size word is usable in a heap chunk, not in an mmapped one.
+  const usable = c.size - (c.mmapped ? 16 : 8);
+  return [
+    `malloc chunk ${hex(c.address)} · ${c.mmapped ? 'mmapped' : 'brk heap'}`,
+    `${plural(c.size, 'byte')} · ${usable} usable · malloc returned ${hex(c.address + 16)}`,
+  ];
 }
 
 function plural(n: number, one: string, many = one + 's'): string {
@@ -41,8 +79,16 @@ function plural(n: number, one: string, many = one + 's'): string {
 
 /** The tooltip's lines, first line the title. */
 export function tooltipLines(h: HoverInfo, alignment: number): string[] {
-  if (h.slot === null || h.ordinal === null) return [`arena ${h.arena}`];
-  const lines = [`arena ${h.arena} · pool ${h.ordinal} (slot ${h.slot})`];
+  if (h.raw !== undefined && h.raw !== null) return rawLines(h.raw);
+  const at = h.arenaAddress !== undefined && h.arenaAddress !== null && h.arenaAddress !== 0 ? `arena at ${hex(h.arenaAddress)}` : null;
+  if (h.slot === null || h.ordinal === null) return at === null ? [`arena ${h.arena}`] : [`arena ${h.arena}`, at];
+  const lines = poolLines(h, h.slot, h.ordinal, alignment);
+  if (at !== null) lines.push(at);
+  return lines;
+}
+
+function poolLines(h: HoverInfo, slot: number, ordinal: number, alignment: number): string[] {
+  const lines = [`arena ${h.arena} · pool ${ordinal} (slot ${slot})`];
   const status = poolStatusOf(h.state);
   const szidx = poolSzidxOf(h.state);
   const size = h.pool !== null && h.pool.carved ? h.pool.blockSize : blockSizeOf(szidx, alignment);

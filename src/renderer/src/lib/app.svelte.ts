@@ -11,6 +11,11 @@
  * merged into the next. Key invariant: every range an event names is fetched after the event
  * arrived, so `states` ends equal to the host's array whatever the interleaving.
  *
+ * Arena addresses (`arenaAddresses`, the heap map's tile order) come with the pool states, and
+ * the raw region (`raw`) from the rawChunks query on every refresh; both carry a version the
+ * host bumps when they change, so they cross only then. A full refresh asks for both afresh
+ * (the host may be a restarted worker whose versions start over).
+ *
  * Large data (`states`, results of queries) lives in `$state.raw`: it is replaced, never
  * proxied.
  */
@@ -23,6 +28,7 @@ import type {
   HostEvent,
   Marker,
   PoolInfo,
+  PoolStatesResult,
   PyHeapApi,
   RunResult,
   SessionState,
@@ -32,6 +38,8 @@ import type { SessionSettings } from '../../../core/session/model';
 import { getProfile } from '../../../core/profiles';
 import type { WorkloadSpec } from '../../../core/workloads/spec';
 import { blockAddress, sameSelection, type HeapSelection } from './selection';
+import { rawRegionsOf } from '../heapmap/raw';
+import type { RawRegions } from '../heapmap/types';
 import { hexAddress } from './format';
 import { mergeRanges, type Range } from './ranges';
 
@@ -77,6 +85,10 @@ export class AppModel {
   changed = $state.raw<Range[] | null>(null);
   /** Bumped whenever `states` changed (full or partial), for readers that need one signal. */
   statesVersion = $state(0);
+  /** Address of each arena slot's arena (0: none), or null before the first answer. */
+  arenaAddresses = $state.raw<Float64Array | null>(null);
+  /** The C library's chunks and regions (the heap map's raw region), or null before the first answer. */
+  raw = $state.raw<RawRegions | null>(null);
   markers = $state.raw<Marker[]>([]);
   history = $state.raw<HistoryPoint[]>([]);
   sizeClasses = $state.raw<SizeClassRow[]>([]);
@@ -111,6 +123,9 @@ export class AppModel {
   private refreshing = false;
   private pendingRanges: Range[] | 'full' | null = null;
   private lastVersion = -1;
+  /** Versions of `arenaAddresses` and `raw` as the host numbered them (undefined: ask for them whole). */
+  private arenaVersion: number | undefined = undefined;
+  private rawVersion: number | undefined = undefined;
   private lastTotal = -1;
   private lastBookmarks = '';
   private seekTarget: number | null = null;
@@ -201,7 +216,14 @@ export class AppModel {
   private async refresh(ranges: Range[] | 'full'): Promise<void> {
     const st = this.session;
     if (st === null) return;
+    if (ranges === 'full') {
+      this.arenaVersion = undefined;
+      this.rawVersion = undefined;
+    }
     await this.refreshStates(ranges);
+    const raw = await this.api.query(this.rawVersion === undefined ? { what: 'rawChunks' } : { what: 'rawChunks', since: this.rawVersion });
+    if (raw.changed) this.raw = rawRegionsOf(raw);
+    this.rawVersion = raw.version;
     this.summary = await this.api.query({ what: 'summary' });
     const bookmarks = JSON.stringify(st.ui.bookmarks);
     if (st.total !== this.lastTotal || bookmarks !== this.lastBookmarks || ranges === 'full') {
@@ -217,17 +239,32 @@ export class AppModel {
     await this.reloadInspected();
   }
 
+  /** Pool states (all, or `ranges`), with the arena addresses when they changed. */
+  private async poolStates(ranges?: Range[]): Promise<PoolStatesResult> {
+    const q: { what: 'poolStates'; ranges?: Range[]; arenaVersion?: number } = { what: 'poolStates' };
+    if (ranges !== undefined) q.ranges = ranges;
+    if (this.arenaVersion !== undefined) q.arenaVersion = this.arenaVersion;
+    const r = await this.api.query(q);
+    if (r.arenaAddresses !== null) this.arenaAddresses = new Float64Array(r.arenaAddresses);
+    this.arenaVersion = r.arenaVersion;
+    return r;
+  }
+
   private async refreshStates(ranges: Range[] | 'full'): Promise<void> {
     const merged = ranges === 'full' ? 'full' : mergeRanges(ranges);
-    if (merged !== 'full' && merged.length === 0 && this.states.length > 0) return;
+    if (merged !== 'full' && merged.length === 0 && this.states.length > 0) {
+      // No pool changed, but an arena may have moved (an arena freed and another allocated).
+      await this.poolStates([]);
+      return;
+    }
     if (merged === 'full' || merged.length > MAX_RANGES || this.states.length === 0) {
-      const r = await this.api.query({ what: 'poolStates' });
+      const r = await this.poolStates();
       this.states = new Uint16Array(r.ranges[0]!.data);
       this.changed = null;
     } else {
-      const r = await this.api.query({ what: 'poolStates', ranges: merged });
+      const r = await this.poolStates(merged);
       if (r.length !== this.states.length) {
-        const full = await this.api.query({ what: 'poolStates' });
+        const full = await this.poolStates();
         this.states = new Uint16Array(full.ranges[0]!.data);
         this.changed = null;
       } else {
@@ -300,6 +337,9 @@ export class AppModel {
         next = { kind: 'block', pool, block };
         break;
       }
+      case 'raw':
+        next = { kind: 'address', block: await this.api.query({ what: 'block', address: s.address }) };
+        break;
     }
     if (sameSelection(s, this.selection)) this.inspected = next;
   }

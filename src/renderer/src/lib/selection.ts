@@ -1,6 +1,7 @@
 /**
  * What is selected on the heap map and shown in the inspector: the heap map's `HeapSelection`
- * (an arena, a pool slot = arena * pools per arena + ordinal, or one block of a pool).
+ * (an arena, a pool slot = arena * pools per arena + ordinal, one block of a pool, or a malloc
+ * chunk of the raw region, by the pointer malloc returned).
  */
 import type { HeapSelection } from '../heapmap/types';
 
@@ -16,6 +17,8 @@ export function sameSelection(a: HeapSelection | null, b: HeapSelection | null):
       return a.slot === (b as typeof a).slot;
     case 'block':
       return a.slot === (b as typeof a).slot && a.block === (b as typeof a).block;
+    case 'raw':
+      return a.address === (b as typeof a).address;
   }
 }
 
