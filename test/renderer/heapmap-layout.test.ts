@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  arenaOrder,
   arenaRect,
   atlasKey,
   BLOCK_ATLAS_SIDE,
@@ -16,11 +17,13 @@ import {
   clampView,
   fitView,
   hitTest,
+  isEmptyLayout,
   makeLayout,
   mergeRects,
   panBy,
   poolGridPos,
   poolRect,
+  sameLayout,
   screenToWorld,
   shaderOrigin,
   slotRangeRects,
@@ -293,5 +296,86 @@ describe('cache rectangles', () => {
     ]);
     const many = Array.from({ length: 10 }, (_, i) => ({ x: i * 20, y: i * 5, width: 2, height: 2 }));
     expect(mergeRects(many, 4)).toEqual([{ x: 0, y: 0, width: 182, height: 47 }]);
+  });
+});
+
+describe('arenas in address order', () => {
+  const M = 2 * 1024 * 1024;
+  const A = 0x5e00_0000_0000;
+  // Arena 1 has no arena; the others were placed out of index order.
+  const addresses = [A, 0, A + 5 * M, A + M, A + 3 * M, A + 2 * M];
+
+  it('orders live arenas by address, then the slots with no arena by index', () => {
+    expect(arenaOrder(addresses, 6)).toEqual([0, 3, 5, 4, 2, 1]);
+    // Index order already: no order at all (the index-order fast path).
+    expect(arenaOrder([A, A + M, 0, 0], 4)).toBeNull();
+    expect(arenaOrder(null, 6)).toBeNull();
+    // Only the arenas the states cover are placed; missing addresses are slots with no arena.
+    expect(arenaOrder([A + M, A], 3)).toEqual([1, 0, 2]);
+    expect(arenaOrder([A + M, A, A + 9 * M], 2)).toEqual([1, 0]);
+  });
+
+  it('puts pools, tiles, hits, atlas keys, cache rectangles and visible slots where the order says', () => {
+    const order = arenaOrder(addresses, 6)!;
+    const L = makeLayout(6, 64, 1.6, 1, { order }); // 3 tiles a row, 2 rows
+    expect([L.arenasPerRow, L.width, L.height]).toEqual([3, 26, 17]);
+    // Arena 3 is second by address: tile position 1 = tile (1, 0). Arena 2 is fifth: tile (1, 1).
+    expect(arenaRect(L, 3)).toEqual({ x: 9, y: 0, width: 8, height: 8 });
+    expect(arenaRect(L, 2)).toEqual({ x: 9, y: 9, width: 8, height: 8 });
+    expect(arenaRect(L, 1)).toEqual({ x: 18, y: 9, width: 8, height: 8 });
+    expect(poolRect(L, 3 * 64 + 10)).toEqual({ x: 9 + 2, y: 1, width: 1, height: 1 });
+    expect(poolGridPos(L, 3 * 64 + 10)).toEqual({ gx: 8 + 2, gy: 1 });
+    expect(hitTest(L, 11.5, 1.5)).toEqual({ kind: 'pool', arena: 3, ordinal: 10, slot: 3 * 64 + 10, fx: 0.5, fy: 0.5 });
+    expect(hitTest(L, 9 + 0.5, 9 + 0.5)).toMatchObject({ kind: 'pool', arena: 2, slot: 2 * 64 });
+    for (let slot = 0; slot < 6 * 64; slot++) {
+      const r = poolRect(L, slot);
+      expect(hitTest(L, r.x + 0.5, r.y + 0.5)).toMatchObject({ kind: 'pool', slot });
+    }
+    // A change in arena 2 redraws its tile (position 4), not the tile index 2 would have had.
+    expect(slotRangeRects(L, 2 * 64 + 5, 2 * 64 + 6)).toEqual([{ x: 9, y: 9, width: 9, height: 8 }]);
+    // Many arenas: the band of tile rows they touch.
+    const many = makeLayout(200, 64, 1.6, 1, { order: Array.from({ length: 200 }, (_, p) => 199 - p) });
+    expect(slotRangeRects(many, 0, 100 * 64)).toEqual([{ x: 0, y: 9 * Math.floor(100 / many.arenasPerRow), width: many.width, height: many.height - 9 * Math.floor(100 / many.arenasPerRow) }]);
+    const vp = { width: 400, height: 400 };
+    const v = viewOfRect(vp, poolRect(L, 2 * 64 + 27), 0);
+    expect(visibleSlots(L, v, vp, 1)).toEqual([2 * 64 + 27]);
+  });
+
+  it('tells layouts apart by their order, not by identity', () => {
+    const a = makeLayout(6, 64, 1.6, 1, { order: [0, 3, 5, 4, 2, 1] });
+    expect(sameLayout(a, makeLayout(6, 64, 1.6, 1, { order: [0, 3, 5, 4, 2, 1] }))).toBe(true);
+    expect(sameLayout(a, makeLayout(6, 64, 1.6, 1, { order: [0, 3, 5, 2, 4, 1] }))).toBe(false);
+    expect(sameLayout(a, makeLayout(6, 64))).toBe(false);
+    // An order of the wrong length is ignored (index order).
+    expect(makeLayout(6, 64, 1.6, 1, { order: [1, 0] }).order).toBeNull();
+  });
+});
+
+describe('the raw region', () => {
+  it('is a strip two rows under the tiles, as wide as they are, cell c at (c % width, rawY + c / width)', () => {
+    const L = makeLayout(6, 64, 1.6, 1, { rawCells: 27 });
+    expect([L.rawY, L.rawWidth, L.rawRows, L.rawCells, L.width, L.height]).toEqual([19, 26, 2, 27, 26, 21]);
+    expect(hitTest(L, 3.5, 19.25)).toEqual({ kind: 'raw', cell: 3, fx: 0.5, fy: 0.25 });
+    expect(hitTest(L, 0.75, 20.5)).toEqual({ kind: 'raw', cell: 26, fx: 0.75, fy: 0.5 });
+    expect(hitTest(L, 1.5, 20.5)).toBeNull(); // past the last cell
+    expect(hitTest(L, 3.5, 17.5)).toBeNull(); // the rows between tiles and strip
+    expect(hitTest(L, 3.5, 3.5)).toMatchObject({ kind: 'pool', arena: 0 });
+    expect(isEmptyLayout(L)).toBe(false);
+  });
+
+  it('is the whole map when there are no arenas, shaped about as the aspect asks', () => {
+    // PYTHONMALLOC=malloc: no arena. ceil(sqrt(30 * 1.6)) = 7 cells a row, 5 rows.
+    const L = makeLayout(0, 64, 1.6, 1, { rawCells: 30 });
+    expect([L.rawY, L.rawWidth, L.rawRows, L.width, L.height]).toEqual([0, 7, 5, 7, 5]);
+    expect(hitTest(L, 1.5, 4.5)).toEqual({ kind: 'raw', cell: 29, fx: 0.5, fy: 0.5 });
+    // A raw heap much bigger than the tiles widens the strip rather than making it a tower.
+    const W = makeLayout(1, 64, 1.6, 1, { rawCells: 10000 });
+    expect([W.rawWidth, W.rawRows, W.width]).toEqual([127, 79, 127]);
+  });
+
+  it('leaves a layout with no arena slot and no raw memory empty', () => {
+    expect(isEmptyLayout(makeLayout(0, 64))).toBe(true);
+    expect(isEmptyLayout(makeLayout(0, 64, 1.6, 1, { rawCells: 1 }))).toBe(false);
+    expect(isEmptyLayout(makeLayout(1, 64))).toBe(false);
   });
 });

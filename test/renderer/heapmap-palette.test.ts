@@ -22,6 +22,8 @@ import {
   ROW_LOST,
   ROW_NEVER_CARVED,
   ROW_NOT_LIVE,
+  ROW_RAW_BRK,
+  ROW_RAW_MMAP,
   ROW_UI,
   UI_BACKGROUND,
   type Rgb,
@@ -53,6 +55,24 @@ describe('palette', () => {
       const used = new Set<string>();
       for (let k = 0; k < 32; k++) for (let f = 1; f <= 15; f++) used.add(key(paletteColor(theme, 16, f, k)));
       for (const s of specials) expect(used.has(s)).toBe(false);
+    });
+
+    it(`${theme}: shades raw memory in its own colours, never a pool's, a pool state's or the background`, () => {
+      const raw = [ROW_RAW_BRK, ROW_RAW_MMAP].flatMap((row) => Array.from({ length: 16 }, (_, x) => paletteColor(theme, 16, row, x)));
+      // Level 0 (free memory) is one colour for both kinds; levels 1-15 of each kind all differ.
+      expect(key(paletteColor(theme, 16, ROW_RAW_BRK, 0))).toBe(key(paletteColor(theme, 16, ROW_RAW_MMAP, 0)));
+      expect(new Set(raw.map(key)).size).toBe(31);
+      const others = new Set<string>();
+      for (let k = 0; k < 32; k++) for (let row = 0; row <= 15; row++) others.add(key(paletteColor(theme, 16, row, k)));
+      for (const row of [ROW_NEVER_CARVED, ROW_LOST, ROW_NOT_LIVE]) others.add(key(paletteColor(theme, 16, row, 0)));
+      others.add(key(paletteColor(theme, 16, ROW_UI, UI_BACKGROUND)));
+      for (const c of raw) expect(others.has(key(c)), `rgb(${key(c)})`).toBe(false);
+      // Full chunks far from every full class colour (max channel difference).
+      for (const row of [ROW_RAW_BRK, ROW_RAW_MMAP]) {
+        const c = paletteColor(theme, 16, row, 15);
+        const nearest = Math.min(...Array.from({ length: 32 }, (_, k) => Math.max(...classColor(theme, 16, k).map((v, i) => Math.abs(v - c[i]!)))));
+        expect(nearest).toBeGreaterThan(12);
+      }
     });
 
     it(`${theme}: gives the 32 classes of 16-byte alignment 32 different full-pool colours`, () => {

@@ -56,4 +56,33 @@ describe('tooltipLines', () => {
     expect(tooltipLines(at(state, { pool, block: 0 }), 16)[3]).toBe('block 0 (0x7f0000004030) · in use');
     expect(tooltipLines(at(state, { pool, block: 5 }), 16)[3]).toBe('block 5 (0x7f0000004170) · never used');
   });
+
+  it('adds the arena\'s address when it is known', () => {
+    const state = poolStateValue(POOL_USED, 3, 7);
+    expect(tooltipLines(at(state, { arenaAddress: 0x5e0000400000 }), 16)).toEqual([
+      'arena 2 · pool 9 (slot 137)',
+      'size class 3 · 64-byte blocks',
+      'fullness 7/15',
+      'arena at 0x5e0000400000',
+    ]);
+    expect(tooltipLines(at(0, { slot: null, ordinal: null, arenaAddress: 0x5e0000400000 }), 16)).toEqual(['arena 2', 'arena at 0x5e0000400000']);
+    expect(tooltipLines(at(state, { arenaAddress: 0 }), 16)).toHaveLength(3);
+  });
+
+  it('describes a malloc chunk of the raw region, or the free memory there', () => {
+    const raw = { kind: 'brk' as const, address: 0x555555579400, regionStart: 0x555555579000, regionLength: 0x21000 };
+    // A heap chunk's usable size is its size - 8 (the next chunk's prev_size word), an mmapped one's - 16.
+    expect(tooltipLines(at(0, { raw: { ...raw, chunk: { address: 0x555555579310, size: 131088, mmapped: false } } }), 16)).toEqual([
+      'malloc chunk 0x555555579310 · brk heap',
+      '131088 bytes · 131080 usable · malloc returned 0x555555579320',
+    ]);
+    expect(tooltipLines(at(0, { raw: { ...raw, kind: 'mmap', chunk: { address: 0x7ffff7fbe000, size: 0x41000, mmapped: true } } }), 16)).toEqual([
+      'malloc chunk 0x7ffff7fbe000 · mmapped',
+      '266240 bytes · 266224 usable · malloc returned 0x7ffff7fbe010',
+    ]);
+    expect(tooltipLines(at(0, { raw: { ...raw, chunk: null } }), 16)).toEqual([
+      'brk heap 0x555555579000–0x55555559a000 (135168 bytes)',
+      "0x555555579400 · free: in glibc's bins, tcache, fastbins or top",
+    ]);
+  });
 });
