@@ -7,9 +7,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POOL_ARENA_NOT_LIVE, POOL_EMPTY, POOL_LOST, POOL_NEVER_CARVED, POOL_USED, poolStateValue } from '../../src/core/pymalloc/pool-state';
-import type { HarnessApi, HarnessDebug } from '../../src/renderer/src/heapmap/harness-api';
+import type { HarnessApi, HarnessDebug, HarnessRaw } from '../../src/renderer/src/heapmap/harness-api';
 import { poolRect, screenToWorld, worldToScreen, fitView, arenaRect, blockRectInPool, type Rect } from '../../src/renderer/src/heapmap/layout';
-import { paletteColor, poolColor, ROW_BLOCK_FREE, ROW_BLOCK_NEVER, ROW_BLOCK_USED, ROW_UI, UI_BACKGROUND, UI_SELECTION, UI_TEXT_ON_FREE } from '../../src/renderer/src/heapmap/palette';
+import {
+  paletteColor,
+  poolColor,
+  ROW_BLOCK_FREE,
+  ROW_BLOCK_NEVER,
+  ROW_BLOCK_USED,
+  ROW_RAW_BRK,
+  ROW_RAW_MMAP,
+  ROW_UI,
+  UI_BACKGROUND,
+  UI_SELECTION,
+  UI_TEXT_ON_FREE,
+} from '../../src/renderer/src/heapmap/palette';
 import type { PoolInfo } from '../../src/shared/protocol';
 import { browserAvailable, decodePng, openBrowser, pixelAt, type BrowserSession, type Rgba } from './browser';
 
@@ -54,6 +66,26 @@ const POOL: PoolInfo = {
   capacity: 6,
   blocks: [2, 1, 2, 1, 0, 0],
   freeList: [3, 1],
+};
+
+// The raw region of a 3.13 process after its first arena (test/renderer/ui-queries.test.ts):
+// in the brk heap (0x21000 bytes) the arena vector's 784-byte chunk and a radix-tree node's
+// 131,088-byte one; a second node mmapped (0x41000 bytes). At 16 KiB a cell the brk heap takes
+// cells 0-8 (cell 8: 4 KiB of heap, 800 bytes in use: level 1 + floor(14 * 800 / 4096) = 3), one
+// empty cell, the mapping cells 10-26: 27 cells, in rows of 26 (the tiles' width) from row 19.
+const RAW_B = 0x5555_5557_9000;
+const RAW_T = 0x7fff_f7fb_e000;
+const RAW: HarnessRaw = {
+  cellBytes: 16384,
+  regions: [
+    { start: RAW_B, length: 0x21000, kind: 1 },
+    { start: RAW_T, length: 0x41000, kind: 2 },
+  ],
+  chunks: [
+    { address: RAW_B, size: 784, mmapped: false },
+    { address: RAW_B + 784, size: 131088, mmapped: false },
+    { address: RAW_T, size: 0x41000, mmapped: true },
+  ],
 };
 
 const dark = (row: number, x: number): number[] => [...paletteColor('dark', 16, row, x), 255];
@@ -320,6 +352,203 @@ describe.skipIf(!browserAvailable())('heap map in Chromium', () => {
     expect(Math.abs(c.y - 8.5)).toBeLessThan(tol);
     expect(v.scale).toBeCloseTo(z.view.scale, 9);
     expect(d.minimap).toBeNull();
+  });
+
+  it('lays arenas out in address order: pixels, hover, click, updates and zoom follow it', async () => {
+    const A = 0x5e00_0000_0000;
+    const M = 2 * 1024 * 1024;
+    // Arena 1 has no arena: its slot goes last. The others by address: 0, 3, 5, 4, 2.
+    const addresses = [A, 0, A + 5 * M, A + M, A + 3 * M, A + 2 * M];
+    const CLASS9 = poolStateValue(POOL_USED, 9, 15);
+    const states = heap();
+    states[2 * 64] = FULL_5;
+    states[4 * 64] = EMPTY_3;
+    states[5 * 64] = CLASS9;
+    await hm((h) => h.mount({ width: 640, height: 400 }));
+    await b.page.evaluate(
+      ([states, addresses]) => {
+        const h = (globalThis as unknown as G).heapmapHarness;
+        h.setStates(states, null);
+        h.setArenaAddresses(addresses);
+      },
+      [states, addresses] as const,
+    );
+    await settle();
+    await b.page.click('[data-testid="heapmap-legend"] summary');
+    await b.page.mouse.move(W - 1, H - 1);
+    await settle();
+    const d = await debug();
+    expect(d.layout.order).toEqual([0, 3, 5, 4, 2, 1]);
+    // Tile position p at ((p % 3) * 9, floor(p / 3) * 9); pool o at (o % 8, floor(o / 8)) in it.
+    const at = (p: number, o: number): { x: number; y: number } => worldToScreen(d.view, (p % 3) * 9 + (o % 8) + 0.5, Math.floor(p / 3) * 9 + Math.floor(o / 8) + 0.5);
+    const colour = (v: number): number[] => [...poolColor('dark', 16, v), 255];
+    let img = await shot();
+    expectPixel(img, at(0, 0), colour(USED_3_7), 'arena 0 first');
+    expectPixel(img, at(1, 10), colour(poolStateValue(POOL_USED, 3, 8)), "arena 3's pool 10 at position 1");
+    expectPixel(img, at(1, 0), colour(poolStateValue(POOL_USED, 0, 15)), "arena 3's pool 0");
+    expectPixel(img, at(2, 0), colour(CLASS9), 'arena 5 at position 2');
+    expectPixel(img, at(3, 0), colour(EMPTY_3), 'arena 4 at position 3');
+    expectPixel(img, at(4, 0), colour(FULL_5), 'arena 2 at position 4');
+    expectPixel(img, at(5, 20), colour(DEAD), 'the slot with no arena last');
+
+    // The pointer and a click find the arena that is drawn there.
+    const p = at(1, 10);
+    await b.page.mouse.move(p.x, p.y);
+    const tip = b.page.locator('[data-testid="heapmap-tooltip"]');
+    await expect.poll(() => tip.innerText()).toBe('arena 3 · pool 10 (slot 202)\nsize class 3 · 64-byte blocks\nfullness 8/15\narena at 0x5e0000200000');
+    await b.page.mouse.click(Math.round(p.x), Math.round(p.y));
+    expect(await hm((h) => h.selections())).toEqual([{ kind: 'pool', slot: 3 * 64 + 10 }]);
+    await b.page.mouse.move(W - 1, H - 1);
+
+    // A change in arena 2 redraws its tile, at position 4.
+    const NEW = poolStateValue(POOL_USED, 12, 15);
+    await hm((h, v) => h.setSlot(2 * 64 + 45, v), NEW);
+    await settle();
+    img = await shot();
+    expectPixel(img, at(4, 45), colour(NEW), 'changed pool of arena 2');
+    expectPixel(img, at(2, 45), colour(poolStateValue(POOL_USED, 0, 15)), 'pool 45 where index order would have put arena 2');
+
+    // Zooming to arena 2 centres its tile.
+    await hm((h) => h.zoomTo({ kind: 'arena', arena: 2 }));
+    const z = await debug();
+    const mid = screenToWorld(z.view, W / 2, H / 2);
+    expect(mid.x).toBeCloseTo(9 + 4, 9);
+    expect(mid.y).toBeCloseTo(9 + 4, 9);
+
+    // Without addresses: index order again.
+    await hm((h) => {
+      h.setArenaAddresses(null);
+      h.fit();
+    });
+    await settle();
+    const f = await debug();
+    expect(f.layout.order).toBeNull();
+    img = await shot();
+    const idx = (p: number, o: number): { x: number; y: number } => worldToScreen(f.view, (p % 3) * 9 + (o % 8) + 0.5, Math.floor(p / 3) * 9 + Math.floor(o / 8) + 0.5);
+    expectPixel(img, idx(3, 10), colour(poolStateValue(POOL_USED, 3, 8)), "arena 3's pool 10 at position 3");
+    expectPixel(img, idx(1, 20), colour(DEAD), 'arena 1 at position 1');
+  });
+
+  it('draws the raw region below the arenas: cells shaded by bytes in use, chunks one by one at deep zoom, tooltip, click, outline', async () => {
+    await mountHeap();
+    await hm((h, raw) => h.setRaw(raw), RAW);
+    await settle();
+    const d = await debug();
+    expect([d.layout.rawY, d.layout.rawWidth, d.layout.rawRows, d.layout.rawCells, d.layout.height]).toEqual([19, 26, 2, 27, 21]);
+    // Cell c at (c % 26, 19 + floor(c / 26)).
+    const cell = (c: number, fx = 0.5, v = d.view): { x: number; y: number } => worldToScreen(v, (c % 26) + fx, 19 + Math.floor(c / 26) + 0.5);
+    let img = await shot();
+    expectPixel(img, cell(3), dark(ROW_RAW_BRK, 15), 'brk heap cell in use');
+    expectPixel(img, cell(8), dark(ROW_RAW_BRK, 3), 'last brk cell, 800 of 4096 bytes in use');
+    expectPixel(img, cell(9), dark(ROW_UI, UI_BACKGROUND), 'gap between regions');
+    expectPixel(img, cell(12), dark(ROW_RAW_MMAP, 15), 'mmapped chunk');
+    expectPixel(img, cell(25), dark(ROW_RAW_MMAP, 15), 'the end of the first row');
+    expectPixel(img, worldToScreen(d.view, 3.5, 18), dark(ROW_UI, UI_BACKGROUND), 'rows between arenas and raw region');
+    expectPixel(img, centre(d.view, poolRect(d.layout, 0)), [...poolColor('dark', 16, USED_3_7), 255], 'arenas unmoved');
+    expect(await b.page.locator('[data-testid="legend-raw"]').count()).toBe(1);
+
+    const tip = b.page.locator('[data-testid="heapmap-tooltip"]');
+    const c3 = cell(3);
+    await b.page.mouse.move(c3.x, c3.y);
+    await expect.poll(() => tip.innerText()).toBe('malloc chunk 0x555555579310 · brk heap\n131088 bytes · 131080 usable · malloc returned 0x555555579320');
+    const c8 = cell(8, 0.1);
+    await b.page.mouse.move(c8.x, c8.y);
+    await expect.poll(() => tip.innerText()).toMatch(/^brk heap 0x555555579000–0x55555559a000 \(135168 bytes\)\n0x55555559[0-9a-f]{4} · free: in glibc's bins, tcache, fastbins or top$/);
+    const c12 = cell(12);
+    await b.page.mouse.click(Math.round(c12.x), Math.round(c12.y));
+    await b.page.mouse.click(Math.round(cell(9).x), Math.round(cell(9).y)); // the gap: nothing
+    expect(await hm((h) => h.selections())).toEqual([{ kind: 'raw', address: RAW_T + 16 }]);
+    await b.page.mouse.move(W - 1, H - 1);
+
+    // The selected chunk is outlined on each row it spans (a ring 2.5 px inside, cells 10-26 of row 19).
+    await hm((h, address) => h.setSelected({ kind: 'raw', address }), RAW_T + 16);
+    await settle();
+    img = await shot();
+    const left = worldToScreen(d.view, 10, 19.5);
+    expectPixel(img, { x: Math.floor(left.x) + 1, y: left.y }, dark(ROW_UI, UI_SELECTION), 'inside the left edge of the mmapped chunk');
+    expectPixel(img, cell(12), dark(ROW_RAW_MMAP, 15), 'its middle');
+
+    // Deep zoom over the end of the brk heap: the chunk that runs into cell 8, the free memory
+    // after it (up to the break, a quarter into the cell), and past the break the cell's shade.
+    const v = { x: 7.5, y: 18.8, scale: 64 };
+    await hm((h, v) => h.setView(v), v);
+    await settle();
+    img = await shot();
+    const z = (await debug()).view;
+    expect(z).toEqual(v);
+    expectPixel(img, worldToScreen(z, 7.9, 19.5), dark(ROW_RAW_BRK, 15), 'the 131,088-byte chunk');
+    expectPixel(img, worldToScreen(z, 8.03, 19.5), dark(ROW_RAW_BRK, 15), 'its last 800 bytes in cell 8');
+    expectPixel(img, worldToScreen(z, 8.15, 19.5), dark(ROW_RAW_BRK, 0), 'free memory before the break');
+    expectPixel(img, worldToScreen(z, 8.6, 19.5), dark(ROW_RAW_BRK, 3), 'past the break: the cell shade');
+
+    // The mapping's last quarter cell wraps to the start of the next row (cell 26).
+    const w = { x: -1, y: 19, scale: 40 };
+    await hm((h, v) => h.setView(v), w);
+    await settle();
+    img = await shot();
+    expectPixel(img, worldToScreen(w, 0.1, 20.5), dark(ROW_RAW_MMAP, 15), 'the chunk, wrapped');
+    expectPixel(img, worldToScreen(w, 0.6, 20.5), dark(ROW_RAW_MMAP, 15), 'the rest of its last cell');
+    expectPixel(img, worldToScreen(w, 1.5, 20.5), dark(ROW_UI, UI_BACKGROUND), 'past the last cell');
+    expectPixel(img, worldToScreen(w, 9.5, 19.5), dark(ROW_UI, UI_BACKGROUND), 'the gap cell');
+
+    // zoomTo frames a chunk: the 784-byte one is 784 / 16384 of a cell wide, so the height limits.
+    await hm((h, address) => h.zoomTo({ kind: 'raw', address }), RAW_B + 16);
+    const f = (await debug()).view;
+    expect(f.scale).toBeCloseTo(400 - 2 * 32, 9);
+    const m = screenToWorld(f, W / 2, H / 2);
+    expect(m.x).toBeCloseTo(784 / 16384 / 2, 9);
+    expect(m.y).toBeCloseTo(19.5, 9);
+
+    // Without raw memory the strip and its legend go.
+    await hm((h) => {
+      h.setRaw(null);
+      h.fit();
+    });
+    await settle();
+    expect((await debug()).layout.height).toBe(17);
+    expect(await b.page.locator('[data-testid="legend-raw"]').count()).toBe(0);
+  });
+
+  it('shows an empty heap as such after the user moved the view, and fits the next heap', async () => {
+    const d = await mountHeap();
+    // The user zooms in and drags: the view is no longer the fitted one.
+    await b.page.mouse.move(200, 150);
+    for (let i = 0; i < 6; i++) await b.page.mouse.wheel(0, -300);
+    await b.page.mouse.move(300, 200);
+    await b.page.mouse.down();
+    await b.page.mouse.move(340, 220, { steps: 4 });
+    await b.page.mouse.up();
+    await expect.poll(async () => (await debug()).view.scale).toBeGreaterThan(d.view.scale * 5);
+    // The pool-state array empties (the timeline at 0, a new session).
+    await hm((h) => h.setStates([], null));
+    await settle();
+    const e = await debug();
+    expect(e.view).toEqual({ x: 0, y: 0, scale: 1 });
+    expect([e.blocks, e.minimap, e.layout.width, e.layout.height]).toEqual([false, null, 0, 0]);
+    expect(await b.page.locator('[data-testid="heapmap-zoom"]').innerText()).toBe('empty heap');
+    let img = await shot();
+    expectPixel(img, { x: W / 2, y: H / 2 }, dark(ROW_UI, UI_BACKGROUND), 'centre');
+    expectPixel(img, { x: 100, y: 300 }, dark(ROW_UI, UI_BACKGROUND), 'elsewhere');
+    // Nothing to zoom, pan or pick.
+    await b.page.focus('[data-testid="heapmap"]');
+    await b.page.keyboard.press('+');
+    await b.page.keyboard.press('ArrowLeft');
+    await b.page.mouse.click(W / 2, H / 2);
+    expect((await debug()).view).toEqual({ x: 0, y: 0, scale: 1 });
+    expect(await hm((h) => h.selections())).toEqual([]);
+    // The heap comes back: shown whole, as on first sight.
+    await hm((h, s) => h.setStates(s, null), heap());
+    await settle();
+    const f = await debug();
+    const fit = fitView(f.layout, f.viewport);
+    expect(f.view.scale).toBeCloseTo(fit.scale, 9);
+    expect(f.view.x).toBeCloseTo(fit.x, 9);
+    expect(f.view.y).toBeCloseTo(fit.y, 9);
+    expect(await b.page.locator('[data-testid="heapmap-zoom"]').innerText()).toBe(`${Math.round(fit.scale)} px per pool`);
+    await b.page.mouse.move(W - 1, H - 1);
+    await settle();
+    img = await shot();
+    expectPixel(img, centre(f.view, poolRect(f.layout, 0)), [...poolColor('dark', 16, USED_3_7), 255], 'pool 0 after the heap came back');
   });
 
   it('switches theme', async () => {
