@@ -141,6 +141,12 @@ describe.skipIf(!browserAvailable())('heap map in Chromium', () => {
     await settle();
     const img = await shot();
     expectPixel(img, { x: 100, y: 300 }, dark(ROW_UI, UI_BACKGROUND), 'empty map');
+    // In the light theme, set while the renderer was still starting; and an empty state array
+    // (an empty layout rather than none).
+    await hm((h) => h.mount({ width: 640, height: 400, theme: 'light' }));
+    await hm((h) => h.setStates([], null));
+    await settle();
+    expectPixel(await shot(), { x: 100, y: 300 }, [...paletteColor('light', 16, ROW_UI, UI_BACKGROUND), 255], 'empty map, light');
   });
 
   it('lays the heap out as layout.ts says and fits it', async () => {

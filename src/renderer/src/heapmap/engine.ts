@@ -465,6 +465,8 @@ export class HeapMapEngine {
         throw new Error('the heap map needs WebGL 2');
       }
       this.renderer = renderer as WebGLRenderer;
+      // The theme may have changed while the renderer was starting.
+      this.renderer.background.color = this.backgroundHex();
       const canvas = this.renderer.canvas as HTMLCanvasElement;
       this.canvas = canvas;
       canvas.classList.add('heapmap-canvas');
