@@ -32,7 +32,7 @@ import { IPC_CHANNELS, type HostEvent, type PoolInfo } from '../../src/shared/pr
 import { defaultSettings } from '../../src/core/session/model';
 import { SESSION_MAGIC } from '../../src/core/session/format';
 import { poolRect, worldToScreen, type HeapLayout, type View } from '../../src/renderer/src/heapmap/layout';
-import { paletteColor, poolColor, ROW_UI, UI_BACKGROUND, type Theme } from '../../src/renderer/src/heapmap/palette';
+import { paletteColor, poolColor, ROW_RAW_BRK, ROW_RAW_MMAP, ROW_UI, UI_BACKGROUND, type Theme } from '../../src/renderer/src/heapmap/palette';
 import { POOL_ARENA_NOT_LIVE, POOL_NEVER_CARVED, poolStateValue, POOL_USED } from '../../src/core/pymalloc/pool-state';
 
 const ROOT = resolve(__dirname, '../..');
@@ -318,6 +318,29 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     const g = await mapGeometry(rig);
     const px = [0, 1, 2, 10].map((slot) => pixelAt(img, poolCenter(g, slot).x, poolCenter(g, slot).y));
     for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) expect(colourDistance(px[i]!, px[j]!), `pools ${i} and ${j} differ`).toBeGreaterThan(4);
+
+    // The raw region below the arenas, from the worker's rawChunks answer: the brk heap (0x21000
+    // bytes: 9 cells of 16 KiB, the arena vector and a radix-tree node in use up to 800 bytes
+    // into the last) and the mmapped radix-tree node (0x41000 bytes: 17 cells), a cell apart.
+    expect([g.layout.rawCells, g.layout.rawY]).toEqual([27, g.layout.tileRows * 9 - 1 + 2]);
+    const cell = (c: number): { x: number; y: number } => {
+      const s = worldToScreen(g.view, (c % g.layout.rawWidth) + 0.5, g.layout.rawY + Math.floor(c / g.layout.rawWidth) + 0.5);
+      return { x: g.box.x + s.x, y: g.box.y + s.y };
+    };
+    for (const [c, want] of [
+      [2, paletteColor(g.theme, g.alignment, ROW_RAW_BRK, 15)],
+      [8, paletteColor(g.theme, g.alignment, ROW_RAW_BRK, 3)],
+      [9, paletteColor(g.theme, g.alignment, ROW_UI, UI_BACKGROUND)],
+      [14, paletteColor(g.theme, g.alignment, ROW_RAW_MMAP, 15)],
+    ] as const) {
+      const got = pixelAt(img, cell(c).x, cell(c).y);
+      expect(colourDistance(got, want), `raw cell ${c} drawn as rgb(${want.join(',')}), got rgb(${got.slice(0, 3).join(',')})`).toBeLessThanOrEqual(3);
+    }
+    // Its tooltip names the chunk malloc gave the arena vector (16 arena objects of 48 bytes).
+    const c0 = cell(0);
+    await page.mouse.move(g.box.x + worldToScreen(g.view, 0.01, g.layout.rawY + 0.5).x, c0.y);
+    await expect.poll(() => page.locator('[data-testid="heapmap-tooltip"]').innerText(), POLL).toBe('malloc chunk 0x555555579000 · brk heap\n784 bytes · 776 usable · malloc returned 0x555555579010');
+    await page.mouse.move(2, 2);
   });
 
   it('opens the pool inspector on the ints\' pool and reads its header values', async () => {
