@@ -340,6 +340,11 @@ describe.runIf(run)('the app in Chromium, bridged to the real simulation host', 
     const c0 = cell(0);
     await page.mouse.move(g.box.x + worldToScreen(g.view, 0.01, g.layout.rawY + 0.5).x, c0.y);
     await expect.poll(() => page.locator('[data-testid="heapmap-tooltip"]').innerText(), POLL).toBe('malloc chunk 0x555555579000 · brk heap\n784 bytes · 776 usable · malloc returned 0x555555579010');
+    // A click opens the inspector on the pointer malloc returned.
+    await page.mouse.down();
+    await page.mouse.up();
+    await settle(rig);
+    await expect.poll(async () => (await page.locator('[data-testid="inspector"] h2').innerText()).trim(), POLL).toBe('Address 0x555555579010');
     await page.mouse.move(2, 2);
   });
 
