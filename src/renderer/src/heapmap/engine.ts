@@ -574,7 +574,7 @@ export class HeapMapEngine {
     for (const p of [this.worldPass, this.flagPass, this.blockPass]) {
       p.u.uGrid.set([L.cols, L.rows, L.pitchX, 0]);
       p.u.uHeap.set([L.arenasPerRow, L.arenas, L.poolsPerArena, this.slotCount]);
-      p.u.uRaw.set([L.rawY, L.rawWidth, L.rawCells, 0]);
+      p.u.uRaw.set([L.rawY, L.rawWidth, L.rawCells, L.order === null ? 0 : 1]);
     }
     this.invalidate();
   }

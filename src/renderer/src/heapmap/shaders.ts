@@ -130,7 +130,7 @@ vec4 pal(int x, int row) { return texelFetch(uPalette, ivec2(x, row), 0); }
 /**
  * World cache pass. uGrid = cols, rows, pitch (x = y), 0; uHeap = arenasPerRow, arenas,
  * poolsPerArena, slots in the state array; uRaw = the raw region's first row, cells a row, cells
- * (layout.ts), 0. `withBlocks`: also look the pool up in the block atlas and put its block-grid
+ * (layout.ts), 1 when tiles are in address order (uOrder), 0 for index order. `withBlocks`: also look the pool up in the block atlas and put its block-grid
  * code in alpha (costly: only run over the few pools in the atlas).
  */
 export function worldFragment(withBlocks: boolean): string {
@@ -174,7 +174,9 @@ void main() {
     fragColor = background;
     return;
   }
-  int arena = int(orderOf(pos));
+  // Index order (uRaw.w 0) needs no lookup: the first picture of a big heap skips one fetch a texel.
+  int arena = pos;
+  if (uRaw.w > 0.5) arena = int(orderOf(pos));
   int slot = arena * ppa + ord;
   uint v = slot < int(uHeap.w) ? stateOf(slot) : 0u;
   int status = int(v & 7u);
