@@ -195,7 +195,17 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
     info.block = loc.block;
     if (loc.state === 'untouched') return info;
   } else if (loc.kind === 'outside') {
+    // The C library's memory: a chunk the program owns, or free memory of malloc's.
+    const raw = heap.raw;
+    const chunk = raw instanceof GlibcMalloc ? raw.chunkAt(address) : null;
+    if (chunk === null) return info;
     info.where = 'raw';
+    info.address = chunk.chunk + 16;
+    info.blockSize = chunk.inUse ? (chunk.mmapped ? chunk.size - 16 : chunk.size - 8) : null;
+    if (!chunk.inUse) {
+      info.note = `Free memory of malloc (${chunk.bin ?? 'top'}): ${chunk.size} bytes at 0x${chunk.chunk.toString(16)}.`;
+      return info;
+    }
   } else {
     // Inside an arena but in no block: a pool's header or tail, a pool never carved, or the
     // arena's alignment gap.
@@ -211,15 +221,15 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
     return info;
   }
   const space = session.space;
-  const h = info.where === 'raw' ? -address : heap.handleAt(info.address);
+  const h = info.where === 'raw' ? -info.address : heap.handleAt(info.address);
   const owners = indexOwners(space, session.python.interp.globals.values());
   const owner = owners.get(h) ?? null;
   let bb: BlockBytes | null = null;
   if (owner !== null) bb = blockBytes(space, h, owner);
   else if (loc.kind === 'block' && loc.state === 'free') bb = freedBlockBytes(space, h);
   if (bb === null) {
-    if (info.where === 'raw') info.where = 'none';
-    info.note = loc.kind === 'block' && loc.state === 'in use' ? 'A block the console did not make (a trace or workload): its contents are not modelled.' : null;
+    if (info.where === 'raw') info.note = "A malloc chunk the console's objects do not own (the arena vector, a radix-tree node, a trace's or workload's block): its contents are not modelled.";
+    else info.note = loc.kind === 'block' && loc.state === 'in use' ? 'A block the console did not make (a trace or workload): its contents are not modelled.' : null;
     return info;
   }
   if (info.where === 'raw') {

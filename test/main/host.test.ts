@@ -96,10 +96,39 @@ describe('simulation host', () => {
     const arr = await host.request({ op: 'query', query: { what: 'block', address: items.pointsTo! } });
     expect(arr.contents?.what).toBe('list items');
     expect(arr.contents?.domain).toBe('MEM');
-    await host.request({ op: 'seek', position: 0 });
+    // One operation before the end the list's block is in use, but objects are known at the end only.
+    await host.request({ op: 'seek', position: r.end - 1 });
     const past = await host.request({ op: 'query', query: { what: 'block', address: id } });
+    expect(past.where).toBe('pool');
     expect(past.object).toBeNull();
     expect(past.note).toMatch(/end of the timeline/);
+    // Before the first operation there is no arena: nothing is at that address.
+    await host.request({ op: 'seek', position: 0 });
+    const none = await host.request({ op: 'query', query: { what: 'block', address: id } });
+    expect([none.where, none.note]).toEqual(['none', null]);
+  });
+
+  it('places any address of the C library: a chunk the console owns, one it does not, free memory', async () => {
+    const { host } = makeHost();
+    await host.request({ op: 'newSession', settings: defaultSettings('3.11') });
+    const r = await host.request({ op: 'runPython', code: 'b = bytearray(5000)\nprint(id(b))\n' });
+    // The bytearray's 5,001-byte buffer is a malloc chunk (over 512 bytes: PyObject_Malloc
+    // falls through to malloc). Find it from the object's ob_bytes pointer.
+    const obj = await host.request({ op: 'query', query: { what: 'block', address: Number(r.output.trim()) } });
+    const buf = obj.contents!.ranges.find((x) => x.label.includes('ob_bytes'))!.pointsTo!;
+    const inside = await host.request({ op: 'query', query: { what: 'block', address: buf + 100 } });
+    expect(inside.where).toBe('raw');
+    expect(inside.address).toBe(buf);
+    expect(inside.blockSize).toBe(5016); // chunk of 5,024 bytes (5001 + 8 rounded to 16), minus its size word
+    expect(inside.contents?.what).toBe('bytearray buffer');
+    expect(inside.contents?.requested).toBe(5001);
+    // The arena vector is malloc'd by pymalloc itself: raw, but not the console's.
+    const chunks = await host.request({ op: 'query', query: { what: 'rawChunks' } });
+    const first = new Float64Array(chunks.chunks)[0]!;
+    const vec = await host.request({ op: 'query', query: { what: 'block', address: first + 16 } });
+    expect(vec.where).toBe('raw');
+    expect(vec.contents).toBeNull();
+    expect(vec.note).toMatch(/^A malloc chunk the console's objects do not own/);
   });
 
   it('reports invalid requests as errors and keeps the session', async () => {
