@@ -22,43 +22,17 @@ import { emptyUiState, type SessionDoc } from '../src/core/session/model';
 import { StoredTraceBuilder } from '../src/core/session/stored-trace';
 import { TraceReader } from '../src/core/trace/reader';
 import { LiveSession } from '../src/core/session/live';
-import { mulberry32 } from '../src/core/raw/address-space';
 import { loadSession, saveFileAtomic } from '../src/main/files';
-import { median, typicalSize } from './workload';
+import { churnChunks, median } from './workload';
 
 const { values } = parseArgs({ options: { ops: { type: 'string' }, reps: { type: 'string' }, python: { type: 'string' } } });
 const ops = Number(values.ops ?? 10_000_000);
 const reps = Number(values.reps ?? 5);
 const python = (values.python ?? '3.11') as '3.11';
 
-/** bench/workload.ts's churnTrace, fed to `reader` in chunks. */
+/** bench/workload.ts's churn trace, fed to `reader` in chunks. */
 function churnInto(reader: TraceReader, n: number, live: number, seed: number): void {
-  const rnd = mulberry32(seed);
-  const ids: number[] = [];
-  let next = 0;
-  let out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const target = live * (1 + 0.5 * Math.sin(i / (n / 6)));
-    const r = rnd();
-    if (ids.length === 0 || (ids.length < target && r < 0.7) || r < 0.45) {
-      const id = next++;
-      ids.push(id);
-      out.push(rnd() < 0.03 ? `c ${id} 2 ${typicalSize(rnd) >> 1}` : `a ${id} ${typicalSize(rnd)}`);
-    } else if (r < 0.9) {
-      const j = Math.floor(rnd() * ids.length);
-      out.push(`f ${ids[j]}`);
-      ids[j] = ids[ids.length - 1]!;
-      ids.pop();
-    } else {
-      const j = Math.floor(rnd() * ids.length);
-      out.push(`r ${ids[j]} ${typicalSize(rnd)}`);
-    }
-    if (out.length === 100_000) {
-      reader.push(out.join('\n') + '\n');
-      out = [];
-    }
-  }
-  reader.push(out.join('\n') + '\n');
+  churnChunks(n, live, seed, (text) => reader.push(text));
   reader.end();
 }
 

@@ -13,12 +13,15 @@ export function typicalSize(rnd: () => number): number {
   return 513 + Math.floor(rnd() * 4000);
 }
 
-/** A churn trace: ~`ops` operations, live set oscillating around `live` blocks. */
-export function churnTrace(ops: number, live: number, seed: number): string {
+/**
+ * A churn trace, `ops` operations, live set oscillating around `live` blocks, handed to `emit`
+ * in chunks of `chunkLines` lines (so a long trace is never held whole).
+ */
+export function churnChunks(ops: number, live: number, seed: number, emit: (text: string) => void, chunkLines = 100_000): void {
   const rnd = mulberry32(seed);
   const ids: number[] = [];
   let next = 0;
-  const out: string[] = [];
+  let out: string[] = [];
   for (let i = 0; i < ops; i++) {
     const target = live * (1 + 0.5 * Math.sin(i / (ops / 6)));
     const r = rnd();
@@ -35,8 +38,19 @@ export function churnTrace(ops: number, live: number, seed: number): string {
       const j = Math.floor(rnd() * ids.length);
       out.push(`r ${ids[j]} ${typicalSize(rnd)}`);
     }
+    if (out.length === chunkLines) {
+      emit(out.join('\n') + '\n');
+      out = [];
+    }
   }
-  return out.join('\n') + '\n';
+  if (out.length > 0) emit(out.join('\n') + '\n');
+}
+
+/** A churn trace: ~`ops` operations, live set oscillating around `live` blocks. */
+export function churnTrace(ops: number, live: number, seed: number): string {
+  const parts: string[] = [];
+  churnChunks(ops, live, seed, (t) => parts.push(t));
+  return parts.join('');
 }
 
 /** `n` allocations of small blocks, none freed: n live blocks at the end. */

@@ -18,18 +18,10 @@ import {
   poolStatusOf,
   poolSzidxOf,
 } from '../../../core/pymalloc/pool-state';
+import { mulberry32 } from '../../../core/raw/address-space';
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the core's seeded PRNG), uniform in [0, 1). */
+export const rng: (seed: number) => () => number = mulberry32;
 
 /** Size-class weights: heavy on classes 1-4 (32-80 bytes with 16-byte alignment), a long tail. */
 function classWeights(classes: number): Float64Array {
