@@ -140,7 +140,7 @@ export class SimService {
       shouldCancel: () => this.ctx.cancelled(),
       onProgress: (done, total) => {
         const now = Date.now();
-        if (now - last < PROGRESS_EVERY_MS && done < total) return;
+        if (now - last < PROGRESS_EVERY_MS && (total === 0 || done < total)) return;
         last = now;
         this.ctx.emit({ kind: 'progress', job, done, total });
       },

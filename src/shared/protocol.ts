@@ -368,6 +368,7 @@ export type ResultOf<R extends SimRequest> = R extends { op: 'query'; query: inf
 // =============================================================================================
 
 export type HostEvent =
+  /** `total` 0: no known end (console code; `done` counts its allocator calls). */
   | { kind: 'progress'; job: string; done: number; total: number }
   /** The heap shown changed: new position, and the pool slots that changed. */
   | { kind: 'state'; state: SessionState; changed: { start: number; end: number }[] }

@@ -182,7 +182,7 @@ describe('simulation host', () => {
   });
 
   it('cancels a long job through shared memory while main stays responsive', async () => {
-    const { host } = makeHost();
+    const { host, events } = makeHost();
     await host.request({ op: 'newSession', settings: defaultSettings('3.13') });
     const job = host.request({ op: 'runPython', code: 'xs = []\nfor i in range(5000000):\n    xs.append(i * 3)\n' });
     // Main's event loop keeps turning while the worker computes.
@@ -195,5 +195,11 @@ describe('simulation host', () => {
     const r = await job;
     expect(r.error).toMatch(/KeyboardInterrupt/);
     expect(r.state.inputs[0]!.interrupted).toBe(true);
+    // Console code has no known end: progress counts its allocator calls, with total 0.
+    const progress = events.flatMap((e) => (e.kind === 'progress' ? [e] : []));
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.every((p) => p.job === 'python' && p.total === 0)).toBe(true);
+    expect(progress.map((p) => p.done)).toEqual([...progress.map((p) => p.done)].sort((a, b) => a - b));
+    expect(progress[progress.length - 1]!.done).toBeLessThanOrEqual(r.end - r.start);
   });
 });

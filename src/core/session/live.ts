@@ -208,12 +208,15 @@ export class LiveSession {
     alloc.interruptAt = input.interruptedAt === undefined ? -1 : start + input.interruptedAt;
     alloc.lastInterrupt = -1;
     let lastSample = start - (start % HISTORY_EVERY);
+    // Console code has no known end: its progress is the allocator calls so far (total 0).
+    const report = input.kind === 'python' ? control.onProgress : undefined;
     alloc.poll = () => {
       const n = this.log.length;
       if (n - lastSample >= HISTORY_EVERY) {
         lastSample = n - (n % HISTORY_EVERY);
         this.sampleHistory(n);
       }
+      report?.(n - start, 0);
       return control.shouldCancel?.() ?? false;
     };
     let error: string | null = null;
