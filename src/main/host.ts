@@ -107,6 +107,8 @@ export class SimulationHost {
   /** Sends a request to the worker; the result type follows the request. */
   async request<R extends SimRequest>(req: R): Promise<ResultOf<R>> {
     await this.start();
+    // A restore in progress replays the journal first: requests made meanwhile wait for it.
+    while (this.restoration !== null) await this.restoration;
     const result = (await this.send(req)) as ResultOf<R>;
     this.record(req, result);
     return result;
@@ -151,7 +153,18 @@ export class SimulationHost {
     Atomics.store(this.cancelFlag, 0, 1);
   }
 
-  private async recover(code: number): Promise<void> {
+  /** The journal replay after a restart, while it runs. */
+  private restoration: Promise<void> | null = null;
+
+  private recover(code: number): Promise<void> {
+    const r = this.restore(code).finally(() => {
+      if (this.restoration === r) this.restoration = null;
+    });
+    this.restoration = r;
+    return r;
+  }
+
+  private async restore(code: number): Promise<void> {
     const now = Date.now();
     this.restarts = this.restarts.filter((t) => now - t < 60_000);
     const lostRequests = [...this.pending.values()];

@@ -181,6 +181,17 @@ describe('simulation host', () => {
     expect(r.output).toBe('3\n');
   });
 
+  it('holds requests made during a restore until the session is back', async () => {
+    const { host, events } = makeHost();
+    await host.request({ op: 'newSession', settings: defaultSettings('3.9') });
+    await host.request({ op: 'runPython', code: 'keep = [1, 2, 3, 4]' });
+    await host.currentWorker!.terminate();
+    const r = await host.request({ op: 'runPython', code: 'print(len(keep))' });
+    expect(r.output).toBe('4\n');
+    expect(events.some((e) => e.kind === 'restored')).toBe(true);
+    expect(r.state.inputs).toHaveLength(2);
+  });
+
   it('cancels a long job through shared memory while main stays responsive', async () => {
     const { host, events } = makeHost();
     await host.request({ op: 'newSession', settings: defaultSettings('3.13') });
