@@ -592,6 +592,57 @@ describe.skipIf(!browserAvailable())('heap map in Chromium', () => {
     expect(gone).toEqual({ attached: false, lost: true, canvases: 0 });
   });
 
+  it('averages the pools under a pixel when zoomed out past one pool a pixel, and keeps the picture still under sub-pixel pans', async () => {
+    // 15 arenas of 4,096 pools (64 x 64 tiles, 4 a row, 4 rows) on a 160 x 100 map: the view may
+    // zoom out to 0.25 px a pool. Arena 0 alternates a used pool and a fresh one along each row of
+    // its tile (even columns used); the others are all used.
+    const A = poolStateValue(POOL_USED, 5, 15);
+    const B = poolStateValue(POOL_NEVER_CARVED);
+    const PPA = 4096;
+    await hm((h) => h.mount({ width: 160, height: 100, poolsPerArena: 4096 }));
+    await hm(
+      (h, [a, b, n, ppa]) => h.setStates(Array.from({ length: n }, (_, i) => (i < ppa && i % 2 === 1 ? b : a)), null),
+      [A, B, 15 * PPA, PPA],
+    );
+    await settle();
+    const d = await debug();
+    expect([d.layout.cols, d.layout.arenasPerRow, d.layout.tileRows]).toEqual([64, 4, 4]);
+    const ca = poolColor('dark', 16, A);
+    const cb = poolColor('dark', 16, B);
+    expect(ca).not.toEqual(cb);
+    const mean = ca.map((c, i) => (c + cb[i]!) / 2);
+    // Pixel (sx, sy) of a view whose corner is world (x0, y0): world (x0 + (sx + 0.5) / scale, ...).
+    const at = async (scale: number, x0: number, y0: number, sx = 8, sy = 8): Promise<number[]> => {
+      await hm((h, v) => h.setView(v), { scale, x: x0, y: y0 });
+      await settle();
+      const v = (await debug()).view;
+      expect(v).toEqual({ scale, x: x0, y: y0 });
+      return (await hm((h, [x, y]) => h.readPixel(x!, y!), [sx, sy]))!.slice(0, 3);
+    };
+    const near = (got: number[], want: number[], what: string): void => {
+      for (let i = 0; i < 3; i++) expect(Math.abs(got[i]! - want[i]!), `${what}: ${got.join()} vs ${want.join()}`).toBeLessThanOrEqual(2);
+    };
+    // 4 pools a pixel: the pixel at (8, 8) covers pools 32-35 across and down, inside arena 0's
+    // tile (0-63). Sampling one pool a pixel would show A or B; the mean of the two is what the
+    // pools under the pixel add up to.
+    const p0 = await at(0.25, 0.25, 0.25);
+    near(p0, mean, '1/4 px a pool');
+    expect(p0).not.toEqual(ca);
+    expect(p0).not.toEqual(cb);
+    // Sub-pixel pans (one pool, two pools, half a pool) leave that pixel as it was: the columns it
+    // covers change parity, the picture does not.
+    for (const dx of [1, 2, 0.5]) near(await at(0.25, 0.25 + dx, 0.25), p0, `panned by ${dx} pools`);
+    // Between two levels (3 pools a pixel: levels 1 and 2 mixed) it is still the mean.
+    near(await at(1 / 3, 0.25, 0.25), mean, '1/3 px a pool');
+    // All-used arena 1 (tile x 65-128; pixel 24: pools 96-99): exactly A, averaging changes
+    // nothing where pools agree.
+    expect(await at(0.25, 0.25, 0.25, 24, 8)).toEqual(ca);
+    // A change of arena 0 reaches the reduced levels: all used now, the pixel shows A.
+    await hm((h, [a, n]) => h.setStates(Array.from({ length: n }, () => a), [{ start: 0, end: 4096 }]), [A, 15 * PPA]);
+    await settle();
+    expect(await at(0.25, 0.25, 0.25)).toEqual(ca);
+  });
+
   it('loads under the app CSP without violations or page errors', () => {
     expect(b.errors).toEqual([]);
   });

@@ -15,10 +15,15 @@
  *   world       render texture, one texel per world cell: the world cache pass redraws only the
  *               rectangles whose pools changed (or had their blocks loaded).
  *   blockColor  render texture, one 32x32 tile per atlas row: redrawn for rows written.
+ *   mips        render textures, the world cache's reduced levels (shaders.ts MIP_FRAGMENT), for
+ *               views with more than one pool per pixel: redrawn over the rectangles of the level
+ *               below that were, and only up to the level a frame reads.
  *
  * Each frame draws the caches' dirty parts, then the map quad (and the minimap quad) whose
  * shader reads the caches: the per-pixel cost stays one or two texture reads however many pools
- * there are, which is what keeps panning smooth in software WebGL.
+ * there are, which is what keeps panning smooth in software WebGL. Below one pool a device pixel
+ * the map quad reads two mip levels (the mean colour of the pools under the pixel, so none is
+ * skipped and sub-pixel pans do not shimmer); only the levels it reads are brought up to date.
  *
  * Render on demand: `invalidate()` asks for one animation frame; nothing runs between changes
  * (no pixi ticker, no Application). Context loss: pixi keeps the data textures' CPU copies and
@@ -98,6 +103,8 @@ import {
   frameFragment,
   LABEL_FRAGMENT,
   LABEL_VERTEX,
+  MIP_FRAGMENT,
+  mipLevels,
   OVERLAY_FRAGMENT,
   OVERLAY_VERTEX,
   PASS_VERTEX,
@@ -111,7 +118,7 @@ import {
 import type { HeapSelection, SlotRange } from './types';
 
 type Vec4 = Float32Array;
-const MAIN_UNIFORMS = ['uOrigin', 'uScale', 'uGrid', 'uWorldSize', 'uQuad', 'uColEdge', 'uColBlockEdge'] as const;
+const MAIN_UNIFORMS = ['uOrigin', 'uScale', 'uGrid', 'uWorldSize', 'uQuad', 'uColEdge', 'uColBlockEdge', 'uMip', 'uMipSize'] as const;
 type MainUniform = (typeof MAIN_UNIFORMS)[number];
 type Rgba = [number, number, number, number];
 
@@ -198,6 +205,8 @@ interface Quad {
   /** One shader per frame mode (shaders.ts frameFragment), made on first use. */
   shaders: Map<string, Shader>;
   u: Record<MainUniform, Vec4>;
+  /** In 'mip' mode, pools per device pixel (the levels read follow, at render time); else null. */
+  mip: number | null;
 }
 
 interface Pass {
@@ -259,6 +268,7 @@ export class HeapMapEngine {
   private readonly worldProgram = GlProgram.from({ vertex: PASS_VERTEX, fragment: worldFragment(false), name: 'heapmap-world', preferredFragmentPrecision: 'highp' });
   private readonly flagProgram = GlProgram.from({ vertex: PASS_VERTEX, fragment: worldFragment(true), name: 'heapmap-world-blocks', preferredFragmentPrecision: 'highp' });
   private readonly blockProgram = GlProgram.from({ vertex: PASS_VERTEX, fragment: BLOCK_FRAGMENT, name: 'heapmap-blocks', preferredFragmentPrecision: 'highp' });
+  private readonly mipProgram = GlProgram.from({ vertex: PASS_VERTEX, fragment: MIP_FRAGMENT, name: 'heapmap-mip', preferredFragmentPrecision: 'highp' });
   private statesSource: BufferImageSource;
   private statesData: Uint16Array;
   private slotCount = 0;
@@ -274,6 +284,11 @@ export class HeapMapEngine {
   private readonly worldPass: Pass;
   private readonly flagPass: Pass;
   private readonly blockPass: Pass;
+  /** Levels 1, 2, ... of the world cache's mip chain (mips[k - 1] is level k), down to 1x1. */
+  private mips: RenderTexture[] = [];
+  /** Per level (as mips), what to redraw, in that level's texels. */
+  private mipDirty: (Rect[] | 'all')[] = [];
+  private readonly mipPass: { mesh: Mesh<Geometry, Shader>; shader: Shader; srcSize: Vec4 };
   private readonly main: Quad;
   private readonly mini: Quad;
   private readonly mainOverlay: QuadBatch;
@@ -340,6 +355,14 @@ export class HeapMapEngine {
     this.worldPass = this.makePass(this.worldProgram);
     this.flagPass = this.makePass(this.flagProgram);
     this.blockPass = this.makePass(this.blockProgram);
+    const srcSize = vec4();
+    const mipShader = new Shader({
+      glProgram: this.mipProgram,
+      resources: { uSrc: this.world.source, mipUniforms: new UniformGroup({ uSrcSize: { value: srcSize, type: 'vec4<f32>' } }) },
+    });
+    const mipMesh = new Mesh({ geometry: this.unitQuad, shader: mipShader });
+    mipMesh.state.blend = false;
+    this.mipPass = { mesh: mipMesh, shader: mipShader, srcSize };
     this.main = this.makeQuad();
     this.mini = this.makeQuad();
     this.mini.mesh.visible = false;
@@ -372,13 +395,13 @@ export class HeapMapEngine {
     });
   }
 
-  private makeTarget(width: number, height: number): RenderTexture {
+  private makeTarget(width: number, height: number, scaleMode: 'nearest' | 'linear' = 'nearest'): RenderTexture {
     return RenderTexture.create({
       width,
       height,
       resolution: 1,
       format: 'rgba8unorm',
-      scaleMode: 'nearest',
+      scaleMode,
       antialias: false,
       autoGenerateMipmaps: false,
       alphaMode: 'no-premultiply-alpha',
@@ -411,7 +434,7 @@ export class HeapMapEngine {
   private makeQuad(): Quad {
     const u = Object.fromEntries(MAIN_UNIFORMS.map((n) => [n, vec4()])) as Record<MainUniform, Vec4>;
     const group = new UniformGroup(Object.fromEntries(MAIN_UNIFORMS.map((n) => [n, { value: u[n], type: 'vec4<f32>' as const }])));
-    const quad: Quad = { mesh: null as unknown as Mesh<Geometry, Shader>, group, shaders: new Map(), u };
+    const quad: Quad = { mesh: null as unknown as Mesh<Geometry, Shader>, group, shaders: new Map(), u, mip: null };
     quad.mesh = new Mesh({ geometry: this.unitQuad, shader: this.frameShader(quad, 'far') });
     quad.mesh.state.blend = false;
     return quad;
@@ -426,7 +449,9 @@ export class HeapMapEngine {
         resources:
           mode === 'blocks'
             ? { uWorld: this.world.source, uBlockColor: this.blockColor.source, frameUniforms: q.group }
-            : { uWorld: this.world.source, frameUniforms: q.group },
+            : mode === 'mip'
+              ? { uMipA: this.world.source, uMipB: this.world.source, frameUniforms: q.group }
+              : { uWorld: this.world.source, frameUniforms: q.group },
       });
       q.shaders.set(mode, shader);
     }
@@ -489,13 +514,13 @@ export class HeapMapEngine {
    */
   private warmUp(r: WebGLRenderer): void {
     const target = this.makeTarget(1, 1);
-    const modes: FrameMode[] = ['far', 'mid', 'blocks'];
+    const modes: FrameMode[] = ['mip', 'far', 'mid', 'blocks'];
     for (const mode of modes) {
       const mesh = new Mesh({ geometry: this.unitQuad, shader: this.frameShader(this.main, mode) });
       r.render({ container: mesh, target, clear: false });
       mesh.destroy();
     }
-    for (const pass of [this.worldPass, this.flagPass, this.blockPass]) r.render({ container: pass.mesh, target, clear: false });
+    for (const pass of [this.worldPass, this.flagPass, this.blockPass, this.mipPass]) r.render({ container: pass.mesh, target, clear: false });
     const one = (n: number): Float32Array => new Float32Array(4 * n);
     this.mainOverlay.set(1, { aPosition: one(2), aColor: one(4) });
     this.labels.set(1, { aPosition: one(2), aGlyph: one(2), aNumber: one(1) });
@@ -567,8 +592,9 @@ export class HeapMapEngine {
     if (this.world.width !== width || this.world.height !== height) {
       const old = this.world;
       this.world = this.makeTarget(width, height);
-      for (const q of [this.main, this.mini]) for (const sh of q.shaders.values()) sh.resources.uWorld = this.world.source;
+      for (const q of [this.main, this.mini]) for (const [mode, sh] of q.shaders) if (mode !== 'mip') sh.resources.uWorld = this.world.source;
       old.destroy(true);
+      this.makeMips(width, height);
     }
     if (prev === null || !sameLayout(prev, L)) this.worldDirty = 'all';
     for (const p of [this.worldPass, this.flagPass, this.blockPass]) {
@@ -719,8 +745,9 @@ export class HeapMapEngine {
     if (L === null || sc === null) return;
     const { view, blocks, sel, hover } = sc;
     this.fill(this.main, L, view, this.viewport.width, this.viewport.height);
-    const mode: FrameMode = blocks ? 'blocks' : view.scale >= POOL_EDGE_SCALE ? 'mid' : 'far';
-    this.main.mesh.shader = this.frameShader(this.main, mode);
+    const poolsPerPixel = 1 / (view.scale * this.dpr);
+    const mode: FrameMode = blocks ? 'blocks' : view.scale >= POOL_EDGE_SCALE ? 'mid' : poolsPerPixel > 1 ? 'mip' : 'far';
+    this.frameMode(this.main, mode, poolsPerPixel);
     const o = new Outlines();
     const slots = L.arenas * L.poolsPerArena;
     const screenRect = (r: Rect): Rect => {
@@ -864,7 +891,8 @@ export class HeapMapEngine {
     this.mini.mesh.visible = true;
     this.mini.mesh.position.set(place.x, place.y);
     this.fill(this.mini, L, place.view, place.width, place.height);
-    this.mini.mesh.shader = this.frameShader(this.mini, 'far');
+    const poolsPerPixel = 1 / (place.view.scale * this.dpr);
+    this.frameMode(this.mini, poolsPerPixel > 1 ? 'mip' : 'far', poolsPerPixel);
     // The main view's rectangle (clipped to the minimap), the rest dimmed, and a frame.
     const s = place.view.scale;
     const x0 = Math.max(0, (mainView.x - place.view.x) * s);
@@ -975,8 +1003,10 @@ export class HeapMapEngine {
     const slots = L.arenas * L.poolsPerArena;
     if (this.worldDirty === 'all' || this.worldDirty.length > 0) {
       const rects = this.worldDirty === 'all' ? [{ x: 0, y: 0, width: this.world.width, height: this.world.height }] : mergeRects(this.worldDirty);
+      if (this.worldDirty === 'all') this.mipDirty.fill('all');
+      else this.markMip(0, rects);
       this.worldDirty = [];
-      this.runPass(r, this.worldPass, rects, this.world);
+      this.runPass(r, this.worldPass.mesh, rects, this.world);
       for (const q of rects) this.stats.worldTexelsDrawn += q.width * q.height;
       // The colour pass wrote alpha 0 over any pool with blocks: put their codes back.
       for (const s of this.atlasOccupant) if (s >= 0) this.flagDirty.add(s);
@@ -987,7 +1017,7 @@ export class HeapMapEngine {
         return { ...r, x: r.x + WORLD_BORDER, y: r.y + WORLD_BORDER };
       });
       this.flagDirty.clear();
-      if (rects.length > 0) this.runPass(r, this.flagPass, rects, this.world);
+      if (rects.length > 0) this.runPass(r, this.flagPass.mesh, rects, this.world);
     }
     if (this.blockDirty === 'all' || this.blockDirty.size > 0) {
       const rects =
@@ -995,16 +1025,85 @@ export class HeapMapEngine {
           ? [{ x: 0, y: 0, width: BLOCK_CACHE_SIDE, height: BLOCK_CACHE_SIDE }]
           : [...this.blockDirty].map((key) => ({ x: (key % BLOCK_ATLAS_SIDE) * BLOCK_TILE, y: Math.floor(key / BLOCK_ATLAS_SIDE) * BLOCK_TILE, width: BLOCK_TILE, height: BLOCK_TILE }));
       this.blockDirty = new Set();
-      this.runPass(r, this.blockPass, rects, this.blockColor);
+      this.runPass(r, this.blockPass.mesh, rects, this.blockColor);
     }
   }
 
-  private runPass(r: WebGLRenderer, pass: Pass, rects: Rect[], target: RenderTexture): void {
+  private runPass(r: WebGLRenderer, mesh: Mesh<Geometry, Shader>, rects: Rect[], target: RenderTexture): void {
     const geometry = quadsGeometry(rects);
-    pass.mesh.geometry = geometry;
-    r.render({ container: pass.mesh, target, clear: false });
-    pass.mesh.geometry = this.unitQuad;
+    mesh.geometry = geometry;
+    r.render({ container: mesh, target, clear: false });
+    mesh.geometry = this.unitQuad;
     geometry.destroy();
+  }
+
+  /** (Re)creates the mip chain for a world cache of width x height texels: levels down to 1x1. */
+  private makeMips(width: number, height: number): void {
+    for (const m of this.mips) m.destroy(true);
+    this.mips = [];
+    let w = width;
+    let h = height;
+    while (w > 1 || h > 1) {
+      w = Math.ceil(w / 2);
+      h = Math.ceil(h / 2);
+      this.mips.push(this.makeTarget(w, h, 'linear'));
+    }
+    this.mipDirty = this.mips.map(() => 'all' as const);
+  }
+
+  /** Level `k` (0: the world cache). */
+  private level(k: number): RenderTexture {
+    return k === 0 ? this.world : this.mips[k - 1]!;
+  }
+
+  /** Marks level k + 1 under `rects` of level k (texels) as needing a redraw. */
+  private markMip(k: number, rects: readonly Rect[]): void {
+    const d = this.mipDirty[k];
+    if (d === undefined || d === 'all') return;
+    for (const r of rects) {
+      const x = Math.floor(r.x / 2);
+      const y = Math.floor(r.y / 2);
+      d.push({ x, y, width: Math.ceil((r.x + r.width) / 2) - x, height: Math.ceil((r.y + r.height) / 2) - y });
+    }
+    // Levels nobody reads keep collecting: keep the list short.
+    if (d.length > 256) this.mipDirty[k] = mergeRects(d);
+  }
+
+  /** Brings mip levels 1 .. `upTo` up to date with the world cache. */
+  private drawMips(r: WebGLRenderer, upTo: number): void {
+    for (let k = 1; k <= Math.min(upTo, this.mips.length); k++) {
+      const d = this.mipDirty[k - 1]!;
+      if (d !== 'all' && d.length === 0) continue;
+      const target = this.mips[k - 1]!;
+      const rects = d === 'all' ? [{ x: 0, y: 0, width: target.width, height: target.height }] : mergeRects(d);
+      this.mipDirty[k - 1] = [];
+      if (d === 'all' && k < this.mips.length) this.mipDirty[k] = 'all';
+      else this.markMip(k, rects);
+      const src = this.level(k - 1);
+      this.mipPass.shader.resources.uSrc = src.source;
+      this.mipPass.srcSize.set([src.width, src.height, 0, 0]);
+      this.runPass(r, this.mipPass.mesh, rects, target);
+      for (const q of rects) this.stats.worldTexelsDrawn += q.width * q.height;
+    }
+  }
+
+  /** Chooses a quad's frame program; in 'mip' mode the levels are chosen at render time (bindMips). */
+  private frameMode(q: Quad, mode: FrameMode, poolsPerPixel: number): void {
+    q.mesh.shader = this.frameShader(q, mode);
+    q.mip = mode === 'mip' ? poolsPerPixel : null;
+  }
+
+  /** Brings the levels a 'mip' quad reads up to date and points its shader at them. */
+  private bindMips(r: WebGLRenderer, q: Quad, poolsPerPixel: number): void {
+    const { k0, k1, t } = mipLevels(poolsPerPixel, this.mips.length);
+    this.drawMips(r, k1);
+    const a = this.level(k0);
+    const b = this.level(k1);
+    q.u.uMip.set([t, 2 ** -k0, 2 ** -k1, 0]);
+    q.u.uMipSize.set([a.width, a.height, b.width, b.height]);
+    const sh = q.mesh.shader!;
+    sh.resources.uMipA = a.source;
+    sh.resources.uMipB = b.source;
   }
 
   /** Draws now, if the renderer is up and the context is not lost. Returns whether it drew. */
@@ -1025,6 +1124,7 @@ export class HeapMapEngine {
     }
     this.drawCaches(r);
     this.buildScene();
+    for (const q of [this.main, this.mini]) if (q.mesh.visible && q.mip !== null) this.bindMips(r, q, q.mip);
     r.render({ container: this.stage, clear: false });
     this.stats.frames++;
     this.callbacks.onFrame?.(this.stats.frames);
@@ -1061,10 +1161,11 @@ export class HeapMapEngine {
     this.empty.destroy();
     this.main.mesh.destroy();
     this.mini.mesh.destroy();
-    for (const p of [this.worldPass, this.flagPass, this.blockPass]) {
+    for (const p of [this.worldPass, this.flagPass, this.blockPass, this.mipPass]) {
       p.mesh.destroy();
       p.shader.destroy();
     }
+    for (const m of this.mips) m.destroy(true);
     for (const q of [this.main, this.mini]) for (const sh of q.shaders.values()) sh.destroy();
     for (const b of [this.mainOverlay, this.miniOverlay, this.labels]) b.destroy();
     this.unitQuad.destroy();

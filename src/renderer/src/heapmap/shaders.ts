@@ -238,13 +238,49 @@ void main() {
 `;
 
 /**
+ * Reduced levels of the world cache (a mip chain computed by cache passes): texel (x, y) of level
+ * k + 1 is the mean colour of texels (2x .. 2x + 1, 2y .. 2y + 1) of level k (level 0: the world
+ * cache, border included; texels past an odd edge repeat the edge, which is background at level 0).
+ * Level k texel (x, y) therefore covers world texels [x * 2^k, (x + 1) * 2^k), and the frame pass
+ * reads a level at world texel position p as p / 2^k. Alpha is 1 (no block codes).
+ * Key invariant: level k + 1 is redrawn over every rectangle of level k that was, before it is read.
+ */
+export const MIP_FRAGMENT = `${HEADER}
+uniform sampler2D uSrc;
+uniform vec4 uSrcSize;
+out vec4 fragColor;
+void main() {
+  ivec2 t = ivec2(gl_FragCoord.xy) * 2;
+  ivec2 m = ivec2(uSrcSize.xy) - 1;
+  vec3 c = texelFetch(uSrc, min(t, m), 0).rgb + texelFetch(uSrc, min(t + ivec2(1, 0), m), 0).rgb
+         + texelFetch(uSrc, min(t + ivec2(0, 1), m), 0).rgb + texelFetch(uSrc, min(t + ivec2(1, 1), m), 0).rgb;
+  fragColor = vec4(c * 0.25, 1.0);
+}
+`;
+
+/**
  * How much the frame pass draws. SwiftShader runs every instruction of a fragment shader for
  * every pixel, branches or not, so each zoom level gets a program with only what it shows.
+ *   mip      more than one pool per device pixel: the mean colour of the pools under the pixel,
+ *            from two levels of the world cache's mip chain (MIP_FRAGMENT), filtered linearly and
+ *            mixed by the fraction of the level (trilinear): no pool is skipped, and panning or
+ *            zooming by less than a pixel moves the picture smoothly instead of swapping pools
  *   far      pools under POOL_EDGE_SCALE px: the cached colour
  *   mid      and pool edges
  *   blocks   and the blocks of pools whose blocks are loaded, with block edges
  */
-export type FrameMode = 'far' | 'mid' | 'blocks';
+export type FrameMode = 'mip' | 'far' | 'mid' | 'blocks';
+
+/**
+ * The two mip levels a frame reads for `poolsPerPixel` pools per device pixel (> 1): level k0
+ * (0: the world cache itself), k0 + 1 (clamped to the last, `levels`), and the mix t between them.
+ */
+export function mipLevels(poolsPerPixel: number, levels: number): { k0: number; k1: number; t: number } {
+  const l = Math.log2(Math.max(1, poolsPerPixel));
+  const k0 = Math.min(Math.floor(l), levels);
+  const k1 = Math.min(k0 + 1, levels);
+  return { k0, k1, t: k1 === k0 ? 0 : Math.min(1, l - k0) };
+}
 
 /**
  * Frame pass. Uniforms (vec4 each):
@@ -257,6 +293,7 @@ export type FrameMode = 'far' | 'mid' | 'blocks';
  * faster than integer division; cache reads clamp to the world cache's background border.
  */
 export function frameFragment(mode: FrameMode): string {
+  if (mode === 'mip') return MIP_FRAME;
   const mid = mode !== 'far';
   const blocks = mode === 'blocks';
   return `${HEADER}
@@ -312,6 +349,30 @@ void main() {
 }
 `;
 }
+
+/**
+ * Frame pass of the 'mip' mode. uMip = t, 2^-k0, 2^-k1, 0; uMipSize = level k0's width and height,
+ * level k1's (texels). uMipA is level k0 (the world cache, nearest, when k0 = 0), uMipB level k1,
+ * both filtered linearly and clamped to their edges.
+ */
+const MIP_FRAME = `${HEADER}
+in vec2 vPos;
+out vec4 fragColor;
+uniform sampler2D uMipA;
+uniform sampler2D uMipB;
+uniform vec4 uOrigin;
+uniform vec4 uScale;
+uniform vec4 uGrid;
+uniform vec4 uMip;
+uniform vec4 uMipSize;
+void main() {
+  // World texel position (border included) of the pixel's centre.
+  vec2 p = uOrigin.xy * uGrid.z + uOrigin.zw + vPos * uScale.x + ${WORLD_BORDER.toFixed(1)};
+  vec3 a = texture(uMipA, p * uMip.y / uMipSize.xy).rgb;
+  vec3 b = texture(uMipB, p * uMip.z / uMipSize.zw).rgb;
+  fragColor = vec4(mix(a, b, uMip.x), 1.0);
+}
+`;
 
 /** Outline quads: positions in CSS px, one colour per vertex. */
 export const OVERLAY_VERTEX = `#version 300 es
