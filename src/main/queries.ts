@@ -5,7 +5,7 @@
  */
 import type { PymallocHeap } from '../core/pymalloc/heap';
 import { arenaObjectView, locate, poolBlocks, poolHeaderView, isCarved, type Field as CoreField } from '../core/pymalloc/inspect';
-import { layoutOf } from '../core/objects/layout';
+import { layoutOf, objectBytes } from '../core/objects/layout';
 import { blockBytes, freedBlockBytes, indexOwners, type BlockBytes } from '../core/objects/bytes';
 import { formatMallocStats, mallocStats } from '../core/pymalloc/stats';
 import type { LiveSession } from '../core/session/live';
@@ -168,6 +168,36 @@ function toHex(bytes: Uint8Array): string {
   return s;
 }
 
+/** A static object at `info.address` (the small-int cache, None, ...): no block, its layout. */
+function staticObject(session: LiveSession, info: BlockInfo): BlockInfo {
+  const o = session.objectAt(info.address);
+  if (o === null || !o.isStatic) return info;
+  const space = session.space;
+  const L = layoutOf(space, o);
+  info.object = {
+    type: o.type,
+    address: o.address,
+    refcount: o.refcnt,
+    size: L.getsizeof,
+    fields: L.fields.map((f) => ({
+      name: f.name,
+      offset: f.offset,
+      size: f.size,
+      value: f.value === null ? '' : typeof f.value === 'string' ? f.value : String(f.value),
+      pointsTo: typeof f.value === 'string' && /^0x[0-9a-f]+$/.test(f.value) ? Number.parseInt(f.value, 16) : null,
+      meaning: f.meaning,
+    })),
+    bytes: toHex(objectBytes(space, o)),
+    lost: 0,
+    note: null,
+  };
+  info.note =
+    o.type === 'int'
+      ? "Static: a cached small int (-5..256), in libpython's data, not on the heap; every use of this value shares it."
+      : "Static: a singleton of the interpreter, in libpython's data, not on the heap.";
+  return info;
+}
+
 export function blockInfo(session: LiveSession, address: number): BlockInfo {
   const heap = session.viewHeap();
   const loc = locate(heap, address);
@@ -198,7 +228,7 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
     // The C library's memory: a chunk the program owns, or free memory of malloc's.
     const raw = heap.raw;
     const chunk = raw instanceof GlibcMalloc ? raw.chunkAt(address) : null;
-    if (chunk === null) return info;
+    if (chunk === null) return staticObject(session, info);
     info.where = 'raw';
     info.address = chunk.chunk + 16;
     info.blockSize = chunk.inUse ? (chunk.mmapped ? chunk.size - 16 : chunk.size - 8) : null;

@@ -131,6 +131,26 @@ describe('simulation host', () => {
     expect(vec.note).toMatch(/^A malloc chunk the console's objects do not own/);
   });
 
+  it('shows the small-int cache and other statics as objects that are not on the heap', async () => {
+    const { host } = makeHost();
+    await host.request({ op: 'newSession', settings: defaultSettings('3.7') });
+    const r = await host.request({ op: 'runPython', code: 'x = [5, None]\nprint(id(x))\n' });
+    const list = await host.request({ op: 'query', query: { what: 'block', address: Number(r.output.trim()) } });
+    const arr = list.contents!.ranges.find((x) => x.label.includes('ob_item'))!.pointsTo!;
+    const items = await host.request({ op: 'query', query: { what: 'block', address: arr } });
+    const five = items.contents!.ranges.find((x) => x.label === 'ob_item[0]')!.pointsTo!;
+    const b = await host.request({ op: 'query', query: { what: 'block', address: five } });
+    expect(b.where).toBe('none');
+    expect(b.object?.type).toBe('int');
+    expect(b.object?.size).toBe(28);
+    expect(b.object?.fields.find((f) => f.name === 'ob_digit[0]')?.value).toBe('5');
+    expect(b.note).toMatch(/^Static: a cached small int \(-5\.\.256\)/);
+    const none = items.contents!.ranges.find((x) => x.label === 'ob_item[1]')!.pointsTo!;
+    const n = await host.request({ op: 'query', query: { what: 'block', address: none } });
+    expect([n.object?.type, n.object?.size]).toEqual(['NoneType', 16]);
+    expect(n.note).toMatch(/^Static: a singleton/);
+  });
+
   it('reports invalid requests as errors and keeps the session', async () => {
     const { host } = makeHost();
     await host.request({ op: 'newSession', settings: defaultSettings('3.8') });

@@ -337,7 +337,10 @@ export class LiveSession {
   // Objects
   // =========================================================================================
 
-  /** The live object whose PyObject starts at `address`, or whose block holds it. */
+  /**
+   * The live object whose PyObject starts at `address`, or whose block starts there; static
+   * objects (not on the heap) by their address. Reachable from the console's names only.
+   */
   objectAt(address: number): PyObj | null {
     if (!this.atEnd()) return null;
     const seen = new Set<PyObj>();
@@ -347,7 +350,10 @@ export class LiveSession {
       const o = stack.pop()!;
       if (seen.has(o)) continue;
       seen.add(o);
-      if (!o.isStatic && o.handle !== 0) {
+      if (o.isStatic) {
+        // A static object (the small-int cache, None, True, ...) lives in libpython's data.
+        if (address === o.address) return o;
+      } else if (o.handle !== 0) {
         const base = space.userAddress(o.handle);
         if (address === o.address || address === base || this.heap.addressOf(o.handle) === address) return o;
       }
