@@ -9,8 +9,9 @@ import { layoutOf, objectBytes } from '../core/objects/layout';
 import { blockBytes, freedBlockBytes, indexOwners, type BlockBytes } from '../core/objects/bytes';
 import { formatMallocStats, mallocStats } from '../core/pymalloc/stats';
 import type { LiveSession } from '../core/session/live';
+import type { ObjectSpace, PyObj } from '../core/objects/space';
 import { GlibcMalloc } from '../core/raw/glibc-malloc';
-import { MAPPING_KINDS, type ArenaInfo, type ArenaUsage, type BlockInfo, type Field, type HeapStats, type HeapSummary, type PoolInfo, type SizeClassRow } from '../shared/protocol';
+import { MAPPING_KINDS, type ArenaInfo, type ArenaUsage, type BlockInfo, type Field, type HeapStats, type HeapSummary, type ObjectInfo, type PoolInfo, type SizeClassRow } from '../shared/protocol';
 
 function hex(n: number): string {
   return '0x' + n.toString(16);
@@ -168,13 +169,10 @@ function toHex(bytes: Uint8Array): string {
   return s;
 }
 
-/** A static object at `info.address` (the small-int cache, None, ...): no block, its layout. */
-function staticObject(session: LiveSession, info: BlockInfo): BlockInfo {
-  const o = session.objectAt(info.address);
-  if (o === null || !o.isStatic) return info;
-  const space = session.space;
+/** An object's layout for the inspector, with the bytes shown and those lost to rounding. */
+function objectInfo(space: ObjectSpace, o: PyObj, bytes: Uint8Array, lost: number): ObjectInfo {
   const L = layoutOf(space, o);
-  info.object = {
+  return {
     type: o.type,
     address: o.address,
     refcount: o.refcnt,
@@ -187,10 +185,17 @@ function staticObject(session: LiveSession, info: BlockInfo): BlockInfo {
       pointsTo: typeof f.value === 'string' && /^0x[0-9a-f]+$/.test(f.value) ? Number.parseInt(f.value, 16) : null,
       meaning: f.meaning,
     })),
-    bytes: toHex(objectBytes(space, o)),
-    lost: 0,
+    bytes: toHex(bytes),
+    lost,
     note: null,
   };
+}
+
+/** A static object at `info.address` (the small-int cache, None, ...): no block, its layout. */
+function staticObject(session: LiveSession, info: BlockInfo): BlockInfo {
+  const o = session.objectAt(info.address);
+  if (o === null || !o.isStatic) return info;
+  info.object = objectInfo(session.space, o, objectBytes(session.space, o), 0);
   info.note =
     o.type === 'int'
       ? "Static: a cached small int (-5..256), in libpython's data, not on the heap; every use of this value shares it."
@@ -292,25 +297,7 @@ export function blockInfo(session: LiveSession, address: number): BlockInfo {
     })),
   };
   if (owner !== null && owner.kind === 'object') {
-    const o = owner.obj;
-    const L = layoutOf(space, o);
-    info.object = {
-      type: o.type,
-      address: o.address,
-      refcount: o.refcnt,
-      size: L.getsizeof,
-      fields: L.fields.map((f) => ({
-        name: f.name,
-        offset: f.offset,
-        size: f.size,
-        value: f.value === null ? '' : typeof f.value === 'string' ? f.value : String(f.value),
-        pointsTo: typeof f.value === 'string' && /^0x[0-9a-f]+$/.test(f.value) ? Number.parseInt(f.value, 16) : null,
-        meaning: f.meaning,
-      })),
-      bytes: toHex(bb.bytes),
-      lost: bb.size - bb.total,
-      note: null,
-    };
+    info.object = objectInfo(space, owner.obj, bb.bytes, bb.size - bb.total);
   }
   return info;
 }

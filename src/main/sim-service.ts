@@ -219,24 +219,17 @@ export class SimService {
         return heapSummary(s.viewHeap(), s.position, s.total);
       case 'poolStates': {
         const heap = s.viewHeap();
-        const states = encodePoolStates(heap);
+        // The array the last state event described is the current one while the version stands.
+        const states = this.sentStates !== null && this.sentVersion === s.version ? this.sentStates : encodePoolStates(heap);
         const arenas = this.arenaAnswer(heap, q.arenaVersion);
-        let r: PoolStatesResult;
-        if (q.ranges !== undefined) {
-          const ranges = q.ranges
-            .map((r) => ({ start: Math.min(r.start, states.length), end: Math.min(r.end, states.length) }))
-            .filter((r) => r.end > r.start)
-            .map((r) => ({ start: r.start, data: states.slice(r.start, r.end).buffer }));
-          r = { version: s.version, length: states.length, full: false, ranges, ...arenas };
-        } else if (q.since !== undefined && q.since === this.sentVersion && this.sentStates !== null && this.sentStates.length === states.length) {
-          const ranges = diffPoolStates(this.sentStates, states).map((r) => ({
-            start: r.start,
-            data: states.slice(r.start, r.end).buffer,
-          }));
-          r = { version: s.version, length: states.length, full: false, ranges, ...arenas };
-        } else {
-          r = { version: s.version, length: states.length, full: true, ranges: [{ start: 0, data: states.buffer as ArrayBuffer }], ...arenas };
+        if (q.ranges === undefined) {
+          return { version: s.version, length: states.length, full: true, ranges: [{ start: 0, data: states.slice().buffer }], ...arenas };
         }
+        const ranges = q.ranges
+          .map((r) => ({ start: Math.min(r.start, states.length), end: Math.min(r.end, states.length) }))
+          .filter((r) => r.end > r.start)
+          .map((r) => ({ start: r.start, data: states.slice(r.start, r.end).buffer }));
+        const r: PoolStatesResult = { version: s.version, length: states.length, full: false, ranges, ...arenas };
         return r;
       }
       case 'rawChunks':
@@ -383,7 +376,6 @@ export function parseQuery(v: unknown): SimQuery {
       return { what: v['what'] };
     case 'poolStates': {
       const q: SimQuery & { what: 'poolStates' } = { what: 'poolStates' };
-      if (v['since'] !== undefined) q.since = finiteInt(v['since'], 'query.since', 0, 2 ** 53);
       if (v['ranges'] !== undefined) q.ranges = parseSlotRanges(v['ranges']);
       if (v['arenaVersion'] !== undefined) q.arenaVersion = finiteInt(v['arenaVersion'], 'query.arenaVersion', 0, 2 ** 53);
       return q;

@@ -46,13 +46,11 @@ export type SimRequest =
 export type SimQuery =
   | { what: 'summary' }
   /**
-   * The per-pool state array (see core/pymalloc/pool-state.ts); `since` a version for changes
-   * only. `ranges`: only these slot ranges, as they are now (the renderer asks for the ranges a
-   * `state` event named; `since` cannot serve it, the event already moved the baseline).
+   * The per-pool state array (see core/pymalloc/pool-state.ts), whole, or with `ranges` only
+   * those slot ranges as they are now (the renderer asks for the ranges a `state` event named).
    */
   | {
       what: 'poolStates';
-      since?: number;
       ranges?: { start: number; end: number }[];
       /**
        * The `arenaVersion` of the arena addresses the caller holds: they are sent again only
