@@ -76,14 +76,16 @@ const controller = new AppController({
 function refreshMenu(): void {
   const template = menuTemplate(
     {
+      // Document commands go through the renderer, which calls back over IPC and so knows the
+      // file it shows; the worker announces each new state itself.
       newSession: () => send({ kind: 'command', command: 'new' }),
-      open: () => void controller.openSession(null).then((r) => r.state && send({ kind: 'state', state: r.state, changed: [] })),
-      openRecent: (p) => void controller.openSession(p).then((r) => r.state && send({ kind: 'state', state: r.state, changed: [] })),
+      open: () => send({ kind: 'command', command: 'open' }),
+      openRecent: (path) => send({ kind: 'command', command: 'open', path }),
       clearRecent: () => void controller.clearRecent(),
-      save: () => void controller.saveSession(false),
-      saveAs: () => void controller.saveSession(true),
-      close: () => void controller.closeSession().then((s) => send({ kind: 'state', state: s, changed: [] })),
-      importTrace: () => void controller.importTraceFile(null).then((r) => r && send({ kind: 'state', state: r.state, changed: [] })),
+      save: () => send({ kind: 'command', command: 'save' }),
+      saveAs: () => send({ kind: 'command', command: 'saveAs' }),
+      close: () => send({ kind: 'command', command: 'close' }),
+      importTrace: () => void controller.importTraceFile(null),
       quit: () => app.quit(),
     },
     controller.recent,
@@ -95,8 +97,12 @@ function refreshMenu(): void {
 
 function openFiles(files: readonly string[]): void {
   for (const f of files) {
-    if (fileKind(f) === 'session') void controller.openSession(f).then((r) => r.state && send({ kind: 'state', state: r.state, changed: [] }));
-    else if (fileKind(f) === 'trace') void controller.importTraceFile(f).then((r) => r && send({ kind: 'state', state: r.state, changed: [] }));
+    // Through the renderer when there is one (it then shows the file's name).
+    if (fileKind(f) === 'session') {
+      if (win !== null && !win.isDestroyed()) send({ kind: 'command', command: 'open', path: f });
+      else void controller.openSession(f);
+    }
+    else if (fileKind(f) === 'trace') void controller.importTraceFile(f);
   }
 }
 

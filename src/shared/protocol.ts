@@ -374,7 +374,7 @@ export type HostEvent =
   /** The worker died and was restarted; the session was rebuilt up to `state`. */
   | { kind: 'restored'; state: SessionState; lost: string | null }
   /** Main asks the renderer to do something a menu or a dropped file triggered. */
-  | { kind: 'command'; command: 'new' | 'open' | 'save' | 'saveAs' | 'close' | 'about' };
+  | { kind: 'command'; command: 'new' | 'open' | 'save' | 'saveAs' | 'close' | 'about'; path?: string };
 
 // =============================================================================================
 // Worker wire format (main <-> worker)

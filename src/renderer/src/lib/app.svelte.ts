@@ -170,7 +170,7 @@ export class AppModel {
         this.applyState(e.state, 'full');
         break;
       case 'command':
-        void this.command(e.command);
+        void this.command(e.command, e.path ?? null);
         break;
     }
   }
@@ -457,12 +457,12 @@ export class AppModel {
     await this.api.cancel();
   }
 
-  private async command(c: Extract<HostEvent, { kind: 'command' }>['command']): Promise<void> {
+  private async command(c: Extract<HostEvent, { kind: 'command' }>['command'], path: string | null): Promise<void> {
     switch (c) {
       case 'new':
         return this.newSession();
       case 'open':
-        return this.open(null);
+        return this.open(path);
       case 'save':
         return this.save(false);
       case 'saveAs':
