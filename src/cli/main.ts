@@ -278,7 +278,7 @@ async function cmdStats(args: string[]): Promise<void> {
   }
   const o = commonOptions(values, positionals);
   const heap = createReplayHeap(o);
-  await readTrace(o.file, new StreamReplay(heap, () => {}), null);
+  await readTrace(o.file, new StreamReplay(heap, null), null);
   const out = new Output();
   out.text(formatMallocStats(heap));
   await out.end();

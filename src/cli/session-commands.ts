@@ -105,7 +105,7 @@ async function sessionSave(args: string[], common: CliCommon): Promise<void> {
   // One heap for all traces, as the session will replay them: a trace that would fail there
   // is refused now, naming its line.
   const heap = createReplayHeap(heapOptions);
-  const check = new StreamReplay(heap, () => {});
+  const check = new StreamReplay(heap, null);
   const inputs: SessionInput[] = [];
   for (const file of traces) {
     const b = new StoredTraceBuilder();

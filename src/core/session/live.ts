@@ -19,16 +19,14 @@ import { PySyntaxError } from '../python/ast';
 import { PyException } from '../python/interp';
 import { PythonSession, describeError } from '../python/session';
 import { OpLog, RecordingAllocator, SimInterrupt } from '../trace/oplog';
-import { TraceError, TraceReader, type TraceSink } from '../trace/reader';
-import { LiveTable } from '../trace/live-table';
-import { createReplayHeap, type ReplayHeapOptions } from '../trace/replay';
+import { TraceError } from '../trace/reader';
+import { StreamReplay, createReplayHeap, type ReplayHeapOptions } from '../trace/replay';
 import { Timeline } from '../trace/timeline';
 import { copyHeapInto } from '../trace/snapshot';
 import { StoredTrace } from './stored-trace';
 import { runWorkload } from '../workloads/run';
 import type { WorkloadSpec } from '../workloads/spec';
 import { emptyUiState, type SessionDoc, type SessionInput, type SessionSettings, type UiState } from './model';
-import { OP_CALLOC, OP_FREE, OP_MALLOC, idText } from '../trace/reader';
 
 export interface JobControl {
   /** Called now and then with how far the job is (units of the job: operations, lines). */
@@ -68,36 +66,6 @@ export function heapOptions(settings: SessionSettings): ReplayHeapOptions {
   else o.arenaOffsets = settings.placement.offsets;
   if (settings.memoryLimit !== null) o.memoryLimit = settings.memoryLimit;
   return o;
-}
-
-/** Applies trace operations through the recording allocator, naming lines in errors. */
-class RecordingTraceSink implements TraceSink {
-  private readonly alloc: RecordingAllocator;
-  private readonly live = new LiveTable();
-
-  constructor(alloc: RecordingAllocator) {
-    this.alloc = alloc;
-  }
-
-  op(r: TraceReader): void {
-    const id = r.id;
-    const alloc = this.alloc;
-    if (r.kind === OP_FREE) {
-      const old = this.live.get(id);
-      if (old === 0) throw new TraceError(r.line, `free of id ${idText(id)}, which is not live`);
-      alloc.free(old);
-      this.live.delete(id);
-      return;
-    }
-    if (r.kind === OP_MALLOC || r.kind === OP_CALLOC) {
-      if (this.live.get(id) !== 0) throw new TraceError(r.line, `id ${idText(id)} is already live`);
-      const h = r.kind === OP_MALLOC ? alloc.malloc(r.size) : alloc.calloc(r.count, r.size);
-      if (h !== 0) this.live.set(id, h);
-      return;
-    }
-    const h = alloc.realloc(this.live.get(id), r.size);
-    if (h !== 0) this.live.set(id, h);
-  }
 }
 
 export class LiveSession {
@@ -268,8 +236,7 @@ export class LiveSession {
         this.python.run(input.code);
         return;
       case 'trace': {
-        const sink = new RecordingTraceSink(this.alloc);
-        input.trace.replay(sink, control.onProgress);
+        input.trace.replay(new StreamReplay(this.heap, null, this.alloc), control.onProgress);
         return;
       }
       case 'workload':

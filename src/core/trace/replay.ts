@@ -81,22 +81,31 @@ class PlacementFormatter {
   }
 }
 
-/** Applies each operation as it is read; liveness errors are TraceErrors naming the line. */
+/** The PyObject_* entry points a replay calls: the heap itself, or a session's recording door. */
+export type ObjectAllocator = Pick<PymallocHeap, 'malloc' | 'calloc' | 'realloc' | 'free'>;
+
+/**
+ * Applies each operation as it is read; liveness errors are TraceErrors naming the line.
+ * `emit` (null: no dump) gets the dump line of each a/c/r; the calls go to `alloc`, the heap
+ * itself unless given (a live session passes its RecordingAllocator).
+ */
 export class StreamReplay implements TraceSink {
   readonly heap: PymallocHeap;
   /** Live blocks by name. */
   readonly live = new LiveTable();
-  private readonly emit: (line: string) => void;
+  private readonly alloc: ObjectAllocator;
+  private readonly emit: ((line: string) => void) | null;
   private readonly fmt: PlacementFormatter;
 
-  constructor(heap: PymallocHeap, emit: (line: string) => void) {
+  constructor(heap: PymallocHeap, emit: ((line: string) => void) | null, alloc: ObjectAllocator = heap) {
     this.heap = heap;
+    this.alloc = alloc;
     this.emit = emit;
     this.fmt = new PlacementFormatter(heap);
   }
 
   op(r: TraceReader): void {
-    const heap = this.heap;
+    const heap = this.alloc;
     const id = r.id;
     let h: number;
     switch (r.kind) {
@@ -118,7 +127,7 @@ export class StreamReplay implements TraceSink {
         if (h !== 0) this.live.set(id, h);
       }
     }
-    this.emit(`${id} ${this.fmt.format(h)}`);
+    if (this.emit !== null) this.emit(`${id} ${this.fmt.format(h)}`);
   }
 }
 
